@@ -1,0 +1,218 @@
+package dev.broker.storage.rocksdb;
+
+import dev.broker.storage.Event;
+import dev.broker.storage.StorageException;
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.WriteBatch;
+
+/**
+ * The single writer of the event log. Appends queue up; the writer thread takes everything queued (up to
+ * {@link #MAX_BATCH}), assigns consecutive ids, and makes all of it durable with one batch write and one sync. While
+ * that sync is in flight new appends accumulate, so the batch size follows the backlog.
+ *
+ * <p>Being the only writer is what gives the ordering guarantee of {@code EventLog}: batches become visible in id
+ * order, each only after its sync, and the events are handed to the feed in id order before the next batch starts.
+ */
+final class GroupCommitWriter {
+
+    static final String THREAD_NAME = "broker-storage-writer";
+    /** Bounds one write batch, and with it the latency of the appends at the head of a long backlog. */
+    static final int MAX_BATCH = 4096;
+    /** Bounds memory under overload: beyond this many waiting appends, new ones fail at once. */
+    static final int MAX_QUEUED_APPENDS = 65_536;
+
+    private static final System.Logger LOG = System.getLogger(GroupCommitWriter.class.getName());
+
+    /** One accepted append; {@code tenantPrefix} and {@code name} are encoded on the caller's thread. */
+    record PendingAppend(String tenant, String name, byte[] data, byte[] tenantPrefix, byte[] nameBytes,
+                         CompletableFuture<Event> result) {
+    }
+
+    /** Queued by {@link #close()} after the last accepted append; the writer stops when it reaches it. */
+    private static final PendingAppend STOP = new PendingAppend("", "", new byte[0], new byte[0], new byte[0],
+            new CompletableFuture<>());
+
+    private final BlockingQueue<PendingAppend> queue = new LinkedBlockingQueue<>();
+    private final ColumnFamilyHandle eventsColumn;
+    private final ColumnFamilyHandle latestColumn;
+    private final ColumnFamilyHandle metaColumn;
+    private final BatchCommitter committer;
+    private final LocalEventFeed feed;
+    private final BooleanSupplier storageOpen;
+    private final Thread thread;
+
+    /** Guards admission, so that no append can be queued behind {@link #STOP}. */
+    private final Object admissionLock = new Object();
+    private boolean accepting = true; // guarded by admissionLock
+
+    /** Owned by the writer thread. */
+    private long lastId;
+
+    // Written only by the writer thread; volatile so that stats() may read them from anywhere.
+    private volatile long commits;
+    private volatile long appends;
+    private volatile long failedAppends;
+    private volatile int largestBatch;
+
+    GroupCommitWriter(ColumnFamilyHandle eventsColumn, ColumnFamilyHandle latestColumn,
+                      ColumnFamilyHandle metaColumn, BatchCommitter committer, LocalEventFeed feed, long lastId,
+                      BooleanSupplier storageOpen) {
+        this.eventsColumn = eventsColumn;
+        this.latestColumn = latestColumn;
+        this.metaColumn = metaColumn;
+        this.committer = committer;
+        this.feed = feed;
+        this.lastId = lastId;
+        this.storageOpen = storageOpen;
+        this.thread = new Thread(this::run, THREAD_NAME);
+        thread.setDaemon(false); // close() ends it; queued appends must not die with the JVM's last user thread
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /** Queues the append; fails it at once when the writer is closed or overloaded. */
+    CompletableFuture<Event> submit(String tenant, String name, byte[] data, byte[] tenantPrefix, byte[] nameBytes) {
+        CompletableFuture<Event> result = new CompletableFuture<>();
+        synchronized (admissionLock) {
+            // The storage flag turns false just before close() reaches this lock: once isOpen() is false, no
+            // append is accepted.
+            if (!accepting || !storageOpen.getAsBoolean()) {
+                result.completeExceptionally(StorageExecutor.closed("append"));
+            } else if (queue.size() >= MAX_QUEUED_APPENDS) {
+                result.completeExceptionally(new StorageException(
+                        "append: more than " + MAX_QUEUED_APPENDS + " appends are waiting to be written"));
+            } else {
+                queue.add(new PendingAppend(tenant, name, data, tenantPrefix, nameBytes, result));
+            }
+        }
+        return result;
+    }
+
+    /**
+     * Stops accepting appends, lets the writer make everything already queued durable, and waits for the writer
+     * thread to end. Returns false when it did not end within the timeout. Idempotent.
+     */
+    boolean close(Duration timeout) {
+        synchronized (admissionLock) {
+            if (accepting) {
+                accepting = false;
+                queue.add(STOP);
+            }
+        }
+        return joinUninterruptibly(timeout);
+    }
+
+    CommitStats stats() {
+        return new CommitStats(commits, appends, failedAppends, largestBatch);
+    }
+
+    private void run() {
+        List<PendingAppend> batch = new ArrayList<>(MAX_BATCH);
+        try {
+            boolean stopping = false;
+            while (!stopping) {
+                batch.clear();
+                batch.add(takeUninterruptibly());
+                queue.drainTo(batch, MAX_BATCH - 1);
+                // Nothing is admitted after STOP, so when drained it is the last element.
+                if (batch.get(batch.size() - 1) == STOP) {
+                    batch.remove(batch.size() - 1);
+                    stopping = true;
+                }
+                if (!batch.isEmpty()) {
+                    commit(batch);
+                }
+            }
+        } finally {
+            // Normally the queue is empty here. If the thread dies of an Error, no future may be left hanging.
+            synchronized (admissionLock) {
+                accepting = false;
+            }
+            StorageException stopped = new StorageException("append: storage writer stopped");
+            batch.forEach(pending -> pending.result().completeExceptionally(stopped));
+            queue.forEach(pending -> pending.result().completeExceptionally(stopped));
+            queue.clear();
+        }
+    }
+
+    private void commit(List<PendingAppend> batch) {
+        long timestamp = System.currentTimeMillis();
+        List<Event> events = new ArrayList<>(batch.size());
+        try (WriteBatch writeBatch = new WriteBatch()) {
+            long id = lastId;
+            for (PendingAppend pending : batch) {
+                id++;
+                writeBatch.put(eventsColumn, KeyCodec.eventKey(pending.tenantPrefix(), id),
+                        EventCodec.eventValue(timestamp, pending.nameBytes(), pending.data()));
+                // Two appends of one name in a batch: the later put, with the larger id, wins.
+                writeBatch.put(latestColumn, KeyCodec.latestKey(pending.tenantPrefix(), pending.nameBytes()),
+                        EventCodec.latestValue(id, timestamp, pending.data()));
+                events.add(new Event(id, pending.tenant(), pending.name(), timestamp, pending.data()));
+            }
+            // The counter travels in the same atomic batch as the events, so it is exact after a crash.
+            writeBatch.put(metaColumn, KeyCodec.LAST_ID_KEY, KeyCodec.longBytes(id));
+            // Advance before writing: should the write fail after all reaching disk, its ids are never reused.
+            lastId = id;
+            committer.commit(writeBatch);
+        } catch (RocksDBException | RuntimeException e) {
+            LOG.log(Level.ERROR, "append events: batch of " + batch.size() + " failed", e);
+            StorageException failure = new StorageException("append events: " + e.getMessage(), e);
+            failedAppends += batch.size();
+            batch.forEach(pending -> pending.result().completeExceptionally(failure));
+            return;
+        }
+        commits++;
+        appends += batch.size();
+        largestBatch = Math.max(largestBatch, batch.size());
+        for (int i = 0; i < batch.size(); i++) {
+            Event event = events.get(i);
+            feed.publish(event);
+            batch.get(i).result().complete(event);
+        }
+    }
+
+    private PendingAppend takeUninterruptibly() {
+        while (true) {
+            try {
+                return queue.take();
+            } catch (InterruptedException e) {
+                // The thread is private to this class: an interrupt means nothing, only STOP ends the writer.
+            }
+        }
+    }
+
+    private boolean joinUninterruptibly(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        boolean interrupted = false;
+        try {
+            while (thread.isAlive()) {
+                long remainingNanos = deadline - System.nanoTime();
+                if (remainingNanos <= 0) {
+                    return false;
+                }
+                try {
+                    TimeUnit.NANOSECONDS.timedJoin(thread, remainingNanos);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            return true;
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

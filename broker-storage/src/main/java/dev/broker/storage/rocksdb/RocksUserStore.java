@@ -1,0 +1,98 @@
+package dev.broker.storage.rocksdb;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import dev.broker.storage.User;
+import dev.broker.storage.UserStore;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteOptions;
+
+/**
+ * Users, keyed by username (layout in {@link UserCodec}). Mutations run one at a time on a single thread, so the
+ * uniqueness check of {@code create} and the read-modify-write of {@code setRevoked} are atomic without locks; reads
+ * run on the reader pool.
+ */
+final class RocksUserStore implements UserStore {
+
+    private final RocksDB db;
+    private final ReadOptions readOptions;
+    private final WriteOptions syncWrite;
+    private final ColumnFamilyHandle usersColumn;
+    private final StorageExecutor mutations;
+    private final StorageExecutor readers;
+
+    RocksUserStore(RocksDB db, ReadOptions readOptions, WriteOptions syncWrite, ColumnFamilyHandle usersColumn,
+                   StorageExecutor mutations, StorageExecutor readers) {
+        this.db = db;
+        this.readOptions = readOptions;
+        this.syncWrite = syncWrite;
+        this.usersColumn = usersColumn;
+        this.mutations = mutations;
+        this.readers = readers;
+    }
+
+    @Override
+    public CompletableFuture<Boolean> create(User user) {
+        Objects.requireNonNull(user, "user");
+        return mutations.run("create user", () -> {
+            byte[] key = KeyCodec.userKey(user.username());
+            if (db.get(usersColumn, readOptions, key) != null) {
+                return false;
+            }
+            db.put(usersColumn, syncWrite, key, UserCodec.encode(user));
+            return true;
+        });
+    }
+
+    @Override
+    public CompletableFuture<Optional<User>> find(String username) {
+        Objects.requireNonNull(username, "username");
+        return readers.run("find user", () -> {
+            byte[] value = db.get(usersColumn, readOptions, KeyCodec.userKey(username));
+            return value == null ? Optional.empty() : Optional.of(UserCodec.decode(username, value));
+        });
+    }
+
+    /** {@inheritDoc} Ordered by the UTF-8 bytes of the username, which is Unicode code point order. */
+    @Override
+    public CompletableFuture<List<User>> list() {
+        return readers.run("list users", () -> {
+            List<User> users = new ArrayList<>();
+            try (RocksIterator iterator = db.newIterator(usersColumn, readOptions)) {
+                for (iterator.seekToFirst(); iterator.isValid(); iterator.next()) {
+                    String username = new String(iterator.key(), UTF_8);
+                    users.add(UserCodec.decode(username, iterator.value()));
+                }
+                iterator.status();
+            }
+            return users;
+        });
+    }
+
+    @Override
+    public CompletableFuture<Optional<User>> setRevoked(String username, boolean revoked) {
+        Objects.requireNonNull(username, "username");
+        return mutations.run("set revoked", () -> {
+            byte[] key = KeyCodec.userKey(username);
+            byte[] value = db.get(usersColumn, readOptions, key);
+            if (value == null) {
+                return Optional.empty();
+            }
+            User user = UserCodec.decode(username, value);
+            if (user.revoked() == revoked) {
+                return Optional.of(user); // already so: no write needed
+            }
+            User updated = user.withRevoked(revoked);
+            db.put(usersColumn, syncWrite, key, UserCodec.encode(updated));
+            return Optional.of(updated);
+        });
+    }
+}

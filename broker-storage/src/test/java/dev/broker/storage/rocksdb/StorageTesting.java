@@ -1,0 +1,76 @@
+package dev.broker.storage.rocksdb;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.broker.storage.StorageException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.rocksdb.RocksDBException;
+
+/** Helpers shared by the storage tests. */
+final class StorageTesting {
+
+    static final long TIMEOUT_SECONDS = 10;
+
+    private StorageTesting() {
+    }
+
+    static <T> T await(CompletableFuture<T> future) throws Exception {
+        return future.get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    }
+
+    /** The StorageException the future failed with. */
+    static StorageException failureOf(CompletableFuture<?> future) {
+        ExecutionException thrown = assertThrows(ExecutionException.class,
+                () -> future.get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
+        return assertInstanceOf(StorageException.class, thrown.getCause());
+    }
+
+    static byte[] json(String text) {
+        return text.getBytes(UTF_8);
+    }
+
+    static void awaitLatch(CountDownLatch latch) throws InterruptedException {
+        if (!latch.await(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+            throw new AssertionError("latch not released in time");
+        }
+    }
+
+    /**
+     * Wraps the real commit: the first commit signals {@link #firstCommitStarted} and waits for
+     * {@link #releaseFirstCommit}; commit number {@code failingCommit} (1-based, 0 for none) throws instead.
+     */
+    static final class ControlledCommits {
+        final CountDownLatch firstCommitStarted = new CountDownLatch(1);
+        final CountDownLatch releaseFirstCommit = new CountDownLatch(1);
+        private final AtomicInteger commitNumber = new AtomicInteger();
+        private final int failingCommit;
+
+        ControlledCommits(int failingCommit) {
+            this.failingCommit = failingCommit;
+        }
+
+        BatchCommitter wrap(BatchCommitter real) {
+            return batch -> {
+                int number = commitNumber.incrementAndGet();
+                if (number == 1) {
+                    firstCommitStarted.countDown();
+                    try {
+                        awaitLatch(releaseFirstCommit);
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }
+                if (number == failingCommit) {
+                    throw new RocksDBException("injected failure");
+                }
+                real.commit(batch);
+            };
+        }
+    }
+}
