@@ -1,19 +1,178 @@
 package dev.broker.server;
 
+import dev.broker.server.api.AdminEndpoints;
+import dev.broker.server.api.ApiHandler;
+import dev.broker.server.api.Endpoint;
+import dev.broker.server.api.InsertEndpoint;
+import dev.broker.server.api.SessionEndpoints;
+import dev.broker.server.auth.AuthHandler;
+import dev.broker.server.auth.Authenticator;
+import dev.broker.server.auth.BasicCredentialCache;
+import dev.broker.server.auth.JwtTokens;
+import dev.broker.server.auth.PasswordHasher;
+import dev.broker.server.auth.UserDirectory;
 import dev.broker.server.config.BrokerConfig;
+import dev.broker.server.http.BrokerChannelInitializer;
+import dev.broker.server.http.HttpResponses;
+import dev.broker.server.http.InFlightRequests;
+import dev.broker.server.http.Route;
+import dev.broker.server.http.RouteHandler;
+import dev.broker.server.sse.SseEndpoint;
+import dev.broker.server.sse.SseHub;
+import dev.broker.server.tls.TlsContexts;
+import dev.broker.storage.Storage;
+import dev.broker.storage.rocksdb.RocksStorage;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.ssl.SslContext;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
-/** Placeholder: the real server lands with the pipeline. */
+/**
+ * A running Broker: storage, the event loops, the listening socket and everything between them.
+ * {@link #start} returns once the port is bound; {@link #close} shuts down gracefully.
+ */
 public final class BrokerServer implements AutoCloseable {
 
+    private static final System.Logger LOG = System.getLogger(BrokerServer.class.getName());
+
+    /** Unsent bytes above which a stream is a slow consumer (and is closed); below the low mark it may write again. */
+    static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(64 * 1024, 256 * 1024);
+    /** How long shutdown waits for requests under way (an insert being made durable) before closing anyway. */
+    static final long DRAIN_SECONDS = 10;
+
+    private final Storage storage;
+    private final ExecutorService hashing;
+    private final EventLoopGroup group;
+    private final SseHub hub;
+    private final AutoCloseable feedSubscription;
+    private final InFlightRequests inFlight;
+    private final Channel serverChannel;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private BrokerServer(Storage storage, ExecutorService hashing, EventLoopGroup group, SseHub hub,
+                         AutoCloseable feedSubscription, InFlightRequests inFlight, Channel serverChannel) {
+        this.storage = storage;
+        this.hashing = hashing;
+        this.group = group;
+        this.hub = hub;
+        this.feedSubscription = feedSubscription;
+        this.inFlight = inFlight;
+        this.serverChannel = serverChannel;
+    }
+
+    /** Opens the database, binds the port and starts serving. Throws if any of it fails (nothing is left open). */
     public static BrokerServer start(BrokerConfig config) {
-        throw new UnsupportedOperationException("not yet");
+        SslContext sslContext = config.secure() ? TlsContexts.fromDirectory(config.certs()) : null;
+        Storage storage = RocksStorage.open(config.db());
+        int cores = Runtime.getRuntime().availableProcessors();
+        ExecutorService hashing = Executors.newFixedThreadPool(cores, new DefaultThreadFactory("broker-hash", true));
+        Transport transport = Transport.best();
+        EventLoopGroup group = transport.newGroup(cores);
+        try {
+            UserDirectory directory = UserDirectory.load(storage.users());
+            PasswordHasher hasher = new PasswordHasher(hashing);
+            JwtTokens tokens = new JwtTokens(config.jwtSecret(), config.jwtExpirySeconds());
+            BasicCredentialCache basicCache = new BasicCredentialCache();
+            SseHub hub = new SseHub(group, ByteBufAllocator.DEFAULT, storage.events(), config.heartbeatSeconds());
+            AutoCloseable feedSubscription = storage.feed().subscribe(hub);
+
+            AdminEndpoints admin = new AdminEndpoints(config.adminToken(), storage.users(), directory, hasher, basicCache, hub);
+            SessionEndpoints sessions = new SessionEndpoints(directory, hasher, tokens);
+            Map<Route, Endpoint> endpoints = new EnumMap<>(Route.class);
+            endpoints.put(Route.CREATE_USER, admin::createUser);
+            endpoints.put(Route.REVOKE_USER, admin::revokeUser);
+            endpoints.put(Route.UNREVOKE_USER, admin::unrevokeUser);
+            endpoints.put(Route.LIST_USERS, admin::listUsers);
+            endpoints.put(Route.GET_USER, admin::getUser);
+            endpoints.put(Route.LOGIN, sessions::login);
+            endpoints.put(Route.VERIFY, sessions::verify);
+            endpoints.put(Route.INSERT, new InsertEndpoint(storage.events()));
+            endpoints.put(Route.SSE, new SseEndpoint(hub));
+            endpoints.put(Route.HEALTHZ, (ctx, request) -> {
+                if (storage.isOpen()) {
+                    HttpResponses.object(ctx, request.keepAlive(), g -> g.writeStringField("status", "ok"));
+                } else {
+                    HttpResponses.error(ctx, false, HttpResponseStatus.SERVICE_UNAVAILABLE, "storage is closed");
+                }
+            });
+
+            InFlightRequests inFlight = new InFlightRequests();
+            BrokerChannelInitializer initializer = new BrokerChannelInitializer(sslContext, config.origin(),
+                    config.maxBodyBytes(), inFlight, new RouteHandler(), new AuthHandler(
+                            new Authenticator(tokens, directory, hasher, basicCache)), new ApiHandler(endpoints));
+            Channel serverChannel = new ServerBootstrap()
+                    .group(group)
+                    .channel(transport.serverChannelClass())
+                    .option(ChannelOption.SO_BACKLOG, 4096)
+                    .option(ChannelOption.SO_REUSEADDR, true)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+                    .childHandler(initializer)
+                    .bind(new InetSocketAddress(config.bind(), config.port()))
+                    .syncUninterruptibly()
+                    .channel();
+            LOG.log(Level.INFO, "Broker listening on {0}:{1,number,#} ({2}, {3})", config.bind(),
+                    ((InetSocketAddress) serverChannel.localAddress()).getPort(),
+                    config.secure() ? "https" : "http", transport.name());
+            return new BrokerServer(storage, hashing, group, hub, feedSubscription, inFlight, serverChannel);
+        } catch (RuntimeException e) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+            hashing.shutdownNow();
+            storage.close();
+            throw e;
+        }
     }
 
+    /** The bound port (useful with port 0). */
     public int port() {
-        throw new UnsupportedOperationException("not yet");
+        return ((InetSocketAddress) serverChannel.localAddress()).getPort();
     }
 
+    /**
+     * Graceful shutdown: stop accepting, refuse new requests, close the streams, wait for requests under way
+     * (so every insert already accepted is answered), then close the store and the threads. Idempotent.
+     */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        serverChannel.close().syncUninterruptibly();
+        inFlight.startDraining();
+        hub.closeAll();
+        try {
+            if (!inFlight.awaitIdle(DRAIN_SECONDS, TimeUnit.SECONDS)) {
+                LOG.log(Level.WARNING, "shutdown: requests still under way after {0} s; closing anyway", DRAIN_SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            feedSubscription.close();
+        } catch (Exception e) {
+            LOG.log(Level.WARNING, "shutdown: unsubscribing from the feed failed", e);
+        }
+        storage.close();
+        group.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly();
+        hashing.shutdown();
+        try {
+            hashing.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        LOG.log(Level.INFO, "Broker stopped");
     }
 }

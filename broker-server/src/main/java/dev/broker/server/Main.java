@@ -1,0 +1,48 @@
+package dev.broker.server;
+
+import dev.broker.server.config.BrokerConfig;
+import dev.broker.server.config.ConfigException;
+import dev.broker.server.config.ConfigLoader;
+import dev.broker.server.config.HelpRequested;
+import java.lang.System.Logger.Level;
+
+/** {@code java -jar broker.jar [flags]}: parse the configuration, start the server, stop it on SIGTERM. */
+public final class Main {
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        // One line per record: "2026-01-01T12:00:00.000Z INFO dev.broker.server.BrokerServer: message".
+        System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tLZ %4$s %3$s: %5$s%6$s%n");
+        System.Logger log = System.getLogger(Main.class.getName());
+        BrokerConfig config;
+        try {
+            config = ConfigLoader.load(args);
+            ConfigLoader.checkSecureStart(config);
+        } catch (HelpRequested help) {
+            System.out.println(ConfigLoader.usage());
+            return;
+        } catch (ConfigException e) {
+            System.err.println("broker: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        for (String warning : ConfigLoader.warnings(config)) {
+            log.log(Level.WARNING, "*** " + warning + " ***");
+        }
+        log.log(Level.INFO, ConfigLoader.describe(config));
+        BrokerServer server;
+        try {
+            server = BrokerServer.start(config);
+        } catch (RuntimeException e) {
+            log.log(Level.ERROR, "cannot start", e);
+            System.err.println("broker: cannot start: " + e.getMessage());
+            System.exit(1);
+            return;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "broker-shutdown"));
+        // A stable line on stdout for scripts and supervisors (and the crash test) to wait for.
+        System.out.println("Broker listening on port " + server.port());
+    }
+}

@@ -1,0 +1,174 @@
+package dev.broker.server.api;
+
+import dev.broker.server.auth.BasicCredentialCache;
+import dev.broker.server.auth.PasswordHasher;
+import dev.broker.server.auth.Secrets;
+import dev.broker.server.auth.UserDirectory;
+import dev.broker.server.http.ApiRequest;
+import dev.broker.server.http.BadRequestException;
+import dev.broker.server.http.HttpResponses;
+import dev.broker.server.http.Json;
+import dev.broker.server.http.StringFields;
+import dev.broker.server.sse.SseHub;
+import dev.broker.storage.User;
+import dev.broker.storage.UserStore;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * The user-management endpoints, gated by the admin token in the body: create, revoke, unrevoke, list, get.
+ * Changes are durable before they are answered, then applied to the in-memory {@link UserDirectory}; revoking
+ * also forgets the user's cached Basic credentials and closes their open streams.
+ */
+public final class AdminEndpoints {
+
+    /** Longest username or tenant name accepted, in characters. */
+    public static final int MAX_NAME_LENGTH = 1024;
+
+    private static final String ADMIN_TOKEN = "admin_token";
+    private static final String USERNAME = "username";
+    private static final String PASSWORD = "password";
+    private static final String TENANT_NAME = "tenant_name";
+
+    private final String adminToken;
+    private final UserStore store;
+    private final UserDirectory directory;
+    private final PasswordHasher hasher;
+    private final BasicCredentialCache basicCache;
+    private final SseHub hub;
+
+    public AdminEndpoints(String adminToken, UserStore store, UserDirectory directory, PasswordHasher hasher,
+                          BasicCredentialCache basicCache, SseHub hub) {
+        this.adminToken = adminToken;
+        this.store = store;
+        this.directory = directory;
+        this.hasher = hasher;
+        this.basicCache = basicCache;
+        this.hub = hub;
+    }
+
+    public void createUser(ChannelHandlerContext ctx, ApiRequest request) throws BadRequestException {
+        StringFields body = StringFields.parse(request.body(), Set.of(USERNAME, PASSWORD, ADMIN_TOKEN, TENANT_NAME));
+        String username = body.requiredNonEmpty(USERNAME);
+        String password = body.requiredNonEmpty(PASSWORD);
+        String token = body.requiredNonEmpty(ADMIN_TOKEN);
+        String tenant = body.requiredNonEmpty(TENANT_NAME);
+        requireShort(USERNAME, username);
+        requireShort(TENANT_NAME, tenant);
+        boolean keepAlive = request.keepAlive();
+        if (!Secrets.matches(token, adminToken)) {
+            HttpResponses.error(ctx, keepAlive, HttpResponseStatus.UNAUTHORIZED, "wrong admin_token");
+            return;
+        }
+        if (directory.contains(username)) {
+            // Answer at once, without spending a hash; the store re-checks atomically below.
+            usernameTaken(ctx, keepAlive);
+            return;
+        }
+        String id = UUID.randomUUID().toString();
+        hasher.hashAsync(password)
+                .thenCompose(hash -> {
+                    User user = new User(id, username, tenant, hash, false);
+                    return store.create(user).thenApply(created -> created ? user : null);
+                })
+                .whenCompleteAsync((user, failure) -> {
+                    if (failure != null) {
+                        Replies.internalError(ctx, keepAlive, "create_user", failure);
+                    } else if (user == null) {
+                        usernameTaken(ctx, keepAlive);
+                    } else {
+                        directory.put(user);
+                        HttpResponses.object(ctx, keepAlive, g -> g.writeStringField("id", id));
+                    }
+                }, ctx.executor());
+    }
+
+    public void revokeUser(ChannelHandlerContext ctx, ApiRequest request) throws BadRequestException {
+        setRevoked(ctx, request, true);
+    }
+
+    public void unrevokeUser(ChannelHandlerContext ctx, ApiRequest request) throws BadRequestException {
+        setRevoked(ctx, request, false);
+    }
+
+    private void setRevoked(ChannelHandlerContext ctx, ApiRequest request, boolean revoked) throws BadRequestException {
+        StringFields body = StringFields.parse(request.body(), Set.of(ADMIN_TOKEN, USERNAME));
+        String token = body.required(ADMIN_TOKEN);
+        String username = body.required(USERNAME);
+        boolean keepAlive = request.keepAlive();
+        if (!Secrets.matches(token, adminToken)) {
+            HttpResponses.error(ctx, keepAlive, HttpResponseStatus.UNAUTHORIZED, "wrong admin_token");
+            return;
+        }
+        String operation = revoked ? "revoke_user" : "unrevoke_user";
+        store.setRevoked(username, revoked).whenCompleteAsync((updated, failure) -> {
+            if (failure != null) {
+                Replies.internalError(ctx, keepAlive, operation, failure);
+            } else if (updated.isEmpty()) {
+                HttpResponses.error(ctx, keepAlive, HttpResponseStatus.NOT_FOUND, "unknown username");
+            } else {
+                directory.put(updated.get());
+                basicCache.invalidate(username);
+                if (revoked) {
+                    hub.closeStreamsOf(updated.get().tenant(), username);
+                }
+                HttpResponses.object(ctx, keepAlive, g -> { });
+            }
+        }, ctx.executor());
+    }
+
+    public void listUsers(ChannelHandlerContext ctx, ApiRequest request) throws BadRequestException {
+        StringFields body = StringFields.parse(request.body(), Set.of(ADMIN_TOKEN));
+        String token = body.required(ADMIN_TOKEN);
+        boolean keepAlive = request.keepAlive();
+        if (!Secrets.matches(token, adminToken)) {
+            HttpResponses.error(ctx, keepAlive, HttpResponseStatus.UNAUTHORIZED, "wrong admin_token");
+            return;
+        }
+        store.list().whenCompleteAsync((users, failure) -> {
+            if (failure != null) {
+                Replies.internalError(ctx, keepAlive, "list_users", failure);
+                return;
+            }
+            HttpResponses.json(ctx, keepAlive, HttpResponseStatus.OK, Json.write(ctx.alloc(), g -> {
+                g.writeStartArray();
+                for (User user : users) {
+                    Replies.writeUser(g, user);
+                }
+                g.writeEndArray();
+            }));
+        }, ctx.executor());
+    }
+
+    public void getUser(ChannelHandlerContext ctx, ApiRequest request) throws BadRequestException {
+        StringFields body = StringFields.parse(request.body(), Set.of(ADMIN_TOKEN, USERNAME));
+        String token = body.required(ADMIN_TOKEN);
+        String username = body.required(USERNAME);
+        boolean keepAlive = request.keepAlive();
+        if (!Secrets.matches(token, adminToken)) {
+            HttpResponses.error(ctx, keepAlive, HttpResponseStatus.UNAUTHORIZED, "wrong admin_token");
+            return;
+        }
+        store.find(username).whenCompleteAsync((user, failure) -> {
+            if (failure != null) {
+                Replies.internalError(ctx, keepAlive, "get_user", failure);
+            } else if (user.isEmpty()) {
+                HttpResponses.error(ctx, keepAlive, HttpResponseStatus.NOT_FOUND, "unknown username");
+            } else {
+                Replies.writeUser(ctx, keepAlive, user.get());
+            }
+        }, ctx.executor());
+    }
+
+    private static void usernameTaken(ChannelHandlerContext ctx, boolean keepAlive) {
+        HttpResponses.error(ctx, keepAlive, HttpResponseStatus.CONFLICT, "username already taken");
+    }
+
+    private static void requireShort(String field, String value) throws BadRequestException {
+        if (value.length() > MAX_NAME_LENGTH) {
+            throw new BadRequestException("field '" + field + "' is longer than " + MAX_NAME_LENGTH + " characters");
+        }
+    }
+}

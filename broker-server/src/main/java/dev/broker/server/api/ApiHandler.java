@@ -1,0 +1,43 @@
+package dev.broker.server.api;
+
+import dev.broker.server.http.ApiRequest;
+import dev.broker.server.http.BadRequestException;
+import dev.broker.server.http.HttpResponses;
+import dev.broker.server.http.Route;
+import io.netty.channel.ChannelHandler.Sharable;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.util.EnumMap;
+import java.util.Map;
+
+/**
+ * Hands each routed, authenticated request to its {@link Endpoint}, answers {@code 400} for a body the endpoint
+ * refused, and releases the request afterwards.
+ */
+@Sharable
+public final class ApiHandler extends SimpleChannelInboundHandler<ApiRequest> {
+
+    private final Map<Route, Endpoint> endpoints;
+
+    public ApiHandler(Map<Route, Endpoint> endpoints) {
+        super(ApiRequest.class, false);
+        this.endpoints = new EnumMap<>(endpoints);
+        for (Route route : Route.values()) {
+            if (!this.endpoints.containsKey(route)) {
+                throw new IllegalArgumentException("no endpoint for " + route);
+            }
+        }
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, ApiRequest request) {
+        try {
+            endpoints.get(request.route()).handle(ctx, request);
+        } catch (BadRequestException e) {
+            HttpResponses.error(ctx, request.keepAlive(), HttpResponseStatus.BAD_REQUEST, e.getMessage());
+        } finally {
+            request.release();
+        }
+    }
+}

@@ -1,0 +1,42 @@
+package dev.broker.server.api;
+
+import dev.broker.server.http.HttpResponses;
+import dev.broker.server.http.Json;
+import dev.broker.storage.User;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.util.concurrent.CompletionException;
+import com.fasterxml.jackson.core.JsonGenerator;
+
+/** Helpers the endpoints share: the user object of the admin endpoints, and the 500 for a failed operation. */
+final class Replies {
+
+    private static final System.Logger LOG = System.getLogger(Replies.class.getName());
+
+    private Replies() {
+    }
+
+    /** {@code {"id", "username", "tenant_name", "revoked", "password": "***"}}: the password hash never leaves. */
+    static void writeUser(JsonGenerator g, User user) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("id", user.id());
+        g.writeStringField("username", user.username());
+        g.writeStringField("tenant_name", user.tenant());
+        g.writeBooleanField("revoked", user.revoked());
+        g.writeStringField("password", "***");
+        g.writeEndObject();
+    }
+
+    static void writeUser(ChannelHandlerContext ctx, boolean keepAlive, User user) {
+        HttpResponses.json(ctx, keepAlive, HttpResponseStatus.OK, Json.write(ctx.alloc(), g -> writeUser(g, user)));
+    }
+
+    /** Answers 500 for a storage (or other) failure, after logging it once. */
+    static void internalError(ChannelHandlerContext ctx, boolean keepAlive, String operation, Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        LOG.log(Level.ERROR, operation + " failed", cause);
+        HttpResponses.error(ctx, keepAlive, HttpResponseStatus.INTERNAL_SERVER_ERROR, operation + " failed");
+    }
+}

@@ -1,0 +1,75 @@
+package dev.broker.server.auth;
+
+import dev.broker.server.http.ApiRequest;
+import dev.broker.server.http.HttpResponses;
+import dev.broker.server.http.Route;
+import io.netty.channel.ChannelHandler.Sharable;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * Authenticates requests to routes that need a user. Answers {@code 401} itself (with
+ * {@code WWW-Authenticate}); passes the request on, marked with its {@link Principal}, otherwise. A credential
+ * that needs hashing is verified off the event loop and the request continues on the channel's own executor.
+ */
+@Sharable
+public final class AuthHandler extends SimpleChannelInboundHandler<ApiRequest> {
+
+    private final Authenticator authenticator;
+
+    public AuthHandler(Authenticator authenticator) {
+        super(ApiRequest.class, false);
+        this.authenticator = authenticator;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, ApiRequest request) {
+        if (!request.route().authenticated()) {
+            ctx.fireChannelRead(request);
+            return;
+        }
+        String authorization = request.http().headers().get(HttpHeaderNames.AUTHORIZATION);
+        String accessToken = request.route() == Route.SSE ? request.queryParameter("access_token") : null;
+        CompletableFuture<Principal> result = authenticator.authenticate(authorization, accessToken);
+        if (result.isDone()) {
+            // The common case (a JWT, a cached Basic credential): continue in place.
+            Throwable failure = exceptionOf(result);
+            proceed(ctx, request, failure == null ? result.join() : null, failure);
+        } else {
+            result.whenCompleteAsync((principal, failure) -> proceed(ctx, request, principal, failure), ctx.executor());
+        }
+    }
+
+    private static void proceed(ChannelHandlerContext ctx, ApiRequest request, Principal principal, Throwable failure) {
+        if (failure == null) {
+            ctx.fireChannelRead(request.authenticatedAs(principal));
+            return;
+        }
+        boolean keepAlive = request.keepAlive();
+        request.release();
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        String reason = cause instanceof AuthenticationException ? cause.getMessage() : "authentication failed";
+        FullHttpResponse response = HttpResponses.errorResponse(ctx.alloc(), HttpResponseStatus.UNAUTHORIZED, reason);
+        response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"broker\"");
+        HttpResponses.send(ctx, keepAlive, response);
+    }
+
+    private static Throwable exceptionOf(CompletableFuture<?> done) {
+        if (!done.isCompletedExceptionally()) {
+            return null;
+        }
+        try {
+            done.join();
+            return null;
+        } catch (CompletionException e) {
+            return e.getCause();
+        } catch (RuntimeException e) {
+            return e;
+        }
+    }
+}

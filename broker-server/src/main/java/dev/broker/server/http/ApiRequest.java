@@ -1,0 +1,74 @@
+package dev.broker.server.http;
+
+import dev.broker.server.auth.Principal;
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.util.AbstractReferenceCounted;
+import io.netty.util.ReferenceCounted;
+import java.util.List;
+
+/**
+ * A routed request on its way to an endpoint: the aggregated HTTP request, its route, its query parameters and,
+ * once authenticated, the caller. Releasing it releases the HTTP request.
+ */
+public final class ApiRequest extends AbstractReferenceCounted {
+
+    private final Route route;
+    private final FullHttpRequest http;
+    private final QueryStringDecoder query;
+    private final boolean keepAlive;
+    private Principal principal;
+
+    public ApiRequest(Route route, FullHttpRequest http, QueryStringDecoder query) {
+        this.route = route;
+        this.http = http;
+        this.query = query;
+        this.keepAlive = HttpUtil.isKeepAlive(http);
+    }
+
+    public Route route() {
+        return route;
+    }
+
+    public FullHttpRequest http() {
+        return http;
+    }
+
+    public ByteBuf body() {
+        return http.content();
+    }
+
+    /** Whether the connection stays open after the response (decided by the request's version and headers). */
+    public boolean keepAlive() {
+        return keepAlive;
+    }
+
+    /** The first value of a query parameter, or null. */
+    public String queryParameter(String name) {
+        List<String> values = query.parameters().get(name);
+        return values == null || values.isEmpty() ? null : values.get(0);
+    }
+
+    /** The authenticated caller; null on public routes. */
+    public Principal principal() {
+        return principal;
+    }
+
+    public ApiRequest authenticatedAs(Principal caller) {
+        this.principal = caller;
+        return this;
+    }
+
+    @Override
+    protected void deallocate() {
+        http.release();
+    }
+
+    @Override
+    public ReferenceCounted touch(Object hint) {
+        http.touch(hint);
+        return this;
+    }
+}

@@ -1,0 +1,77 @@
+package dev.broker.server.http;
+
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+
+/**
+ * CORS. Sits right after the HTTP codec so that it sees every response, including the ones other handlers answer
+ * themselves (413, 400): each gets {@code Access-Control-Allow-Origin}. Answers {@code OPTIONS} preflights with
+ * {@code 204} and the allowed methods and headers, swallowing any body the preflight carried.
+ */
+public final class CorsHandler extends ChannelDuplexHandler {
+
+    static final String ALLOWED_METHODS = "GET, POST, OPTIONS";
+    static final String ALLOWED_HEADERS = "Authorization, Content-Type, Last-Event-ID, Cache-Control";
+    static final String MAX_AGE_SECONDS = "86400";
+
+    private final String origin;
+    /** True between a preflight's head and its last content, whose pieces are dropped. */
+    private boolean discardingPreflightBody;
+
+    public CorsHandler(String origin) {
+        this.origin = origin;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof HttpRequest request && HttpMethod.OPTIONS.equals(request.method())
+                && request.decoderResult().isSuccess()) {
+            boolean keepAlive = HttpUtil.isKeepAlive(request);
+            discardingPreflightBody = !(msg instanceof LastHttpContent);
+            ReferenceCountUtil.release(msg);
+            FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NO_CONTENT);
+            response.headers()
+                    .set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_METHODS, ALLOWED_METHODS)
+                    .set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_HEADERS, ALLOWED_HEADERS)
+                    .set(HttpHeaderNames.ACCESS_CONTROL_MAX_AGE, MAX_AGE_SECONDS);
+            allowOrigin(response);
+            // Written from this handler's context, so it does not pass through write() below.
+            HttpResponses.empty(ctx, keepAlive, response);
+            return;
+        }
+        if (discardingPreflightBody && msg instanceof HttpContent) {
+            discardingPreflightBody = !(msg instanceof LastHttpContent);
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (msg instanceof HttpResponse response) {
+            allowOrigin(response);
+        }
+        ctx.write(msg, promise);
+    }
+
+    private void allowOrigin(HttpResponse response) {
+        response.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        if (!"*".equals(origin)) {
+            response.headers().set(HttpHeaderNames.VARY, HttpHeaderNames.ORIGIN);
+        }
+    }
+}

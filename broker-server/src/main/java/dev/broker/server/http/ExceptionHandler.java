@@ -1,0 +1,40 @@
+package dev.broker.server.http;
+
+import io.netty.channel.ChannelHandler.Sharable;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.timeout.ReadTimeoutException;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+
+/**
+ * The last handler. A vanished or idle peer is closed quietly; a decoding failure is a 400 and a close while the
+ * connection still speaks HTTP; anything else is logged once with the remote address, answered with 500 where a
+ * response can still be written, and closed.
+ */
+@Sharable
+public final class ExceptionHandler extends ChannelInboundHandlerAdapter {
+
+    private static final System.Logger LOG = System.getLogger(ExceptionHandler.class.getName());
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (!ctx.channel().isActive()) {
+            return;
+        }
+        boolean speaksHttp = ctx.pipeline().get(HandlerNames.HTTP_CODEC) != null;
+        if (cause instanceof IOException || cause instanceof ReadTimeoutException) {
+            ctx.close();
+        } else if (cause instanceof DecoderException && speaksHttp) {
+            HttpResponses.errorAndClose(ctx, HttpResponseStatus.BAD_REQUEST, "malformed request");
+        } else if (speaksHttp) {
+            LOG.log(Level.WARNING, "unexpected error on connection from " + ctx.channel().remoteAddress(), cause);
+            HttpResponses.errorAndClose(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error");
+        } else {
+            LOG.log(Level.WARNING, "unexpected error on stream to " + ctx.channel().remoteAddress(), cause);
+            ctx.close();
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package dev.broker.server.http;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import io.netty.buffer.ByteBuf;
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The string fields of a JSON object body. Fields an endpoint does not ask for are skipped whatever their type;
+ * asked-for fields must be strings and appear at most once.
+ */
+public final class StringFields {
+
+    private final Map<String, String> values;
+
+    private StringFields(Map<String, String> values) {
+        this.values = values;
+    }
+
+    /** Parses {@code body} as one JSON object, keeping the named fields. */
+    public static StringFields parse(ByteBuf body, Set<String> wanted) throws BadRequestException {
+        Map<String, String> values = new HashMap<>();
+        try (JsonParser parser = Json.parser(body)) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                throw new BadRequestException("body must be a JSON object");
+            }
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String name = parser.currentName();
+                JsonToken value = parser.nextToken();
+                if (!wanted.contains(name)) {
+                    parser.skipChildren();
+                    continue;
+                }
+                if (value != JsonToken.VALUE_STRING) {
+                    throw new BadRequestException("field '" + name + "' must be a string");
+                }
+                if (values.put(name, parser.getText()) != null) {
+                    throw new BadRequestException("field '" + name + "' appears twice");
+                }
+            }
+            requireEnd(parser);
+        } catch (JsonProcessingException e) {
+            throw new BadRequestException("invalid JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new BadRequestException("invalid JSON");
+        }
+        return new StringFields(values);
+    }
+
+    /** Fails unless the parser, having closed the root object, finds nothing after it. */
+    public static void requireEnd(JsonParser parser) throws IOException, BadRequestException {
+        if (parser.currentToken() != JsonToken.END_OBJECT) {
+            throw new BadRequestException("invalid JSON");
+        }
+        if (parser.nextToken() != null) {
+            throw new BadRequestException("invalid JSON: content after the object");
+        }
+    }
+
+    /** The field's value; a missing field is a bad request. */
+    public String required(String name) throws BadRequestException {
+        String value = values.get(name);
+        if (value == null) {
+            throw new BadRequestException("missing field '" + name + "'");
+        }
+        return value;
+    }
+
+    /** The field's value, which must also be non-empty. */
+    public String requiredNonEmpty(String name) throws BadRequestException {
+        String value = required(name);
+        if (value.isEmpty()) {
+            throw new BadRequestException("field '" + name + "' must not be empty");
+        }
+        return value;
+    }
+}
