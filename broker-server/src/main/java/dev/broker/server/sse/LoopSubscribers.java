@@ -4,31 +4,74 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.channel.group.ChannelMatchers;
+import io.netty.util.internal.PlatformDependent;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The streams of one event loop, by tenant. Touched only on that loop, so the fan-out takes no lock: an event
- * arrives as one task per loop, is written (not flushed) to every live stream of its tenant, and the loop flushes
- * the touched groups once after the tasks already queued have run — so a burst of events leaves in a few
- * syscalls per stream rather than one per event.
+ * The streams of one event loop, by tenant. Touched only on that loop, so the fan-out takes no lock. Events reach
+ * the loop through a lock-free inbox: the first event of a burst schedules one drain task, which writes every
+ * event waiting by then to the live streams of its tenant and flushes each touched stream once at the end. So a
+ * burst costs one task and about one syscall per stream, however many events it holds, while a lone event still
+ * leaves at once.
  */
 final class LoopSubscribers {
+
+    /** An encoded event on its way to this loop. */
+    private record Delivery(String tenant, long id, ByteBuf frame) {
+    }
 
     final EventLoop loop;
     private final Map<String, TenantSubscribers> tenants = new HashMap<>();
     private final List<TenantSubscribers> dirty = new ArrayList<>();
-    private boolean flushScheduled;
-    private final Runnable flushTask = this::flushDirty;
+    private final Queue<Delivery> inbox = PlatformDependent.newMpscQueue();
+    private final AtomicBoolean drainScheduled = new AtomicBoolean();
+    private final Runnable drainTask = this::drainInbox;
 
     LoopSubscribers(EventLoop loop) {
         this.loop = loop;
     }
 
-    /** Delivers one encoded event (ownership taken) to the tenant's streams on this loop. */
-    void deliver(String tenant, long id, ByteBuf frame) {
+    /** Hands an encoded event (ownership taken) to this loop; callable from any thread. */
+    void post(String tenant, long id, ByteBuf frame) {
+        inbox.offer(new Delivery(tenant, id, frame));
+        if (drainScheduled.compareAndSet(false, true)) {
+            try {
+                loop.execute(drainTask);
+            } catch (RejectedExecutionException shuttingDown) {
+                releaseInbox();
+            }
+        }
+    }
+
+    private void drainInbox() {
+        // Cleared first: an event offered from now on schedules another drain, so none can be stranded.
+        drainScheduled.set(false);
+        Delivery delivery;
+        while ((delivery = inbox.poll()) != null) {
+            deliver(delivery.tenant, delivery.id, delivery.frame);
+        }
+        for (TenantSubscribers subscribers : dirty) {
+            subscribers.dirty = false;
+            subscribers.live.flush();
+        }
+        dirty.clear();
+    }
+
+    private void releaseInbox() {
+        Delivery delivery;
+        while ((delivery = inbox.poll()) != null) {
+            delivery.frame.release();
+        }
+    }
+
+    /** Writes one event (ownership taken) to the tenant's streams on this loop; the drain flushes. */
+    private void deliver(String tenant, long id, ByteBuf frame) {
         TenantSubscribers subscribers = tenants.get(tenant);
         if (subscribers == null) {
             frame.release();
@@ -46,19 +89,6 @@ final class LoopSubscribers {
             subscribers.dirty = true;
             dirty.add(subscribers);
         }
-        if (!flushScheduled) {
-            flushScheduled = true;
-            loop.execute(flushTask);
-        }
-    }
-
-    private void flushDirty() {
-        flushScheduled = false;
-        for (TenantSubscribers subscribers : dirty) {
-            subscribers.dirty = false;
-            subscribers.live.flush();
-        }
-        dirty.clear();
     }
 
     void join(SseSession session) {

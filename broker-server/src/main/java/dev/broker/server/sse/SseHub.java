@@ -49,12 +49,7 @@ public final class SseHub implements Consumer<Event> {
         ByteBuf frame = SseFrames.encode(alloc, event);
         try {
             for (LoopSubscribers subscribers : loops) {
-                ByteBuf shared = frame.retainedDuplicate();
-                try {
-                    subscribers.loop.execute(() -> subscribers.deliver(event.tenant(), event.id(), shared));
-                } catch (RejectedExecutionException shuttingDown) {
-                    shared.release();
-                }
+                subscribers.post(event.tenant(), event.id(), frame.retainedDuplicate());
             }
         } finally {
             frame.release();
