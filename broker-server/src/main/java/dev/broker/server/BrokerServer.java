@@ -19,7 +19,7 @@ import dev.broker.server.http.Route;
 import dev.broker.server.http.RouteHandler;
 import dev.broker.server.sse.SseEndpoint;
 import dev.broker.server.sse.SseHub;
-import dev.broker.server.tls.TlsContexts;
+import dev.broker.server.tls.TlsService;
 import dev.broker.storage.Storage;
 import dev.broker.storage.rocksdb.RocksStorage;
 import io.netty.bootstrap.ServerBootstrap;
@@ -39,6 +39,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 
 /**
  * A running Broker: storage, the event loops, the listening socket and everything between them.
@@ -60,10 +61,12 @@ public final class BrokerServer implements AutoCloseable {
     private final AutoCloseable feedSubscription;
     private final InFlightRequests inFlight;
     private final Channel serverChannel;
+    private final TlsService tls;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private BrokerServer(Storage storage, ExecutorService hashing, EventLoopGroup group, SseHub hub,
-                         AutoCloseable feedSubscription, InFlightRequests inFlight, Channel serverChannel) {
+                         AutoCloseable feedSubscription, InFlightRequests inFlight, Channel serverChannel,
+                         TlsService tls) {
         this.storage = storage;
         this.hashing = hashing;
         this.group = group;
@@ -71,11 +74,12 @@ public final class BrokerServer implements AutoCloseable {
         this.feedSubscription = feedSubscription;
         this.inFlight = inFlight;
         this.serverChannel = serverChannel;
+        this.tls = tls;
     }
 
     /** Opens the database, binds the port and starts serving. Throws if any of it fails (nothing is left open). */
     public static BrokerServer start(BrokerConfig config) {
-        SslContext sslContext = config.secure() ? TlsContexts.fromDirectory(config.certs()) : null;
+        TlsService tls = config.secure() ? TlsService.prepare(config) : null;
         Storage storage = RocksStorage.open(config.db());
         int cores = Runtime.getRuntime().availableProcessors();
         ExecutorService hashing = Executors.newFixedThreadPool(cores, new DefaultThreadFactory("broker-hash", true));
@@ -110,7 +114,8 @@ public final class BrokerServer implements AutoCloseable {
             });
 
             InFlightRequests inFlight = new InFlightRequests();
-            BrokerChannelInitializer initializer = new BrokerChannelInitializer(sslContext, config.origin(),
+            Supplier<SslContext> sslContexts = tls == null ? null : tls::currentContext;
+            BrokerChannelInitializer initializer = new BrokerChannelInitializer(sslContexts, config.origin(),
                     config.maxBodyBytes(), inFlight, new RouteHandler(), new AuthHandler(
                             new Authenticator(tokens, directory, hasher, basicCache)), new ApiHandler(endpoints));
             Channel serverChannel = new ServerBootstrap()
@@ -124,16 +129,27 @@ public final class BrokerServer implements AutoCloseable {
                     .bind(new InetSocketAddress(config.bind(), config.port()))
                     .syncUninterruptibly()
                     .channel();
+            if (tls != null) {
+                tls.start(group, transport.serverChannelClass(), ((InetSocketAddress) serverChannel.localAddress()).getPort());
+            }
             LOG.log(Level.INFO, "Broker listening on {0}:{1,number,#} ({2}, {3})", config.bind(),
                     ((InetSocketAddress) serverChannel.localAddress()).getPort(),
                     config.secure() ? "https" : "http", transport.name());
-            return new BrokerServer(storage, hashing, group, hub, feedSubscription, inFlight, serverChannel);
+            return new BrokerServer(storage, hashing, group, hub, feedSubscription, inFlight, serverChannel, tls);
         } catch (RuntimeException e) {
+            if (tls != null) {
+                tls.close();
+            }
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
             hashing.shutdownNow();
             storage.close();
             throw e;
         }
+    }
+
+    /** With {@code --secure}: the certificate, its renewal and the plain-HTTP port; null otherwise. */
+    public TlsService tls() {
+        return tls;
     }
 
     /** The bound port (useful with port 0). */
@@ -151,6 +167,9 @@ public final class BrokerServer implements AutoCloseable {
             return;
         }
         serverChannel.close().syncUninterruptibly();
+        if (tls != null) {
+            tls.close();
+        }
         inFlight.startDraining();
         hub.closeAll();
         try {

@@ -37,7 +37,7 @@ import java.util.regex.Pattern;
  *       value that starts with {@code --} must be written {@code --name=--value}.</li>
  *   <li>The port defaults to 8080, or 443 when {@code secure} is true and no source gives a port. 0 picks a free
  *       port (tests read it back from the server).</li>
- *   <li>An empty value is an error, except for {@code domain}, where it means none. An empty {@code BROKER_*}
+ *   <li>An empty value is an error, except for {@code domain} and {@code acme_trust}, where it means none. An empty {@code BROKER_*}
  *       variable counts as given: {@code BROKER_ADMIN_TOKEN=} is an error, not a silent fall-back to the
  *       default.</li>
  *   <li>Values read from the file are trimmed (trailing blanks in a properties file are invisible and
@@ -352,6 +352,9 @@ public final class ConfigLoader {
                 case JWT_EXPIRY -> c.withJwtExpirySeconds(integer(s, 1, MAX_JWT_EXPIRY_SECONDS));
                 case HEARTBEAT -> c.withHeartbeatSeconds((int) integer(s, 0, Integer.MAX_VALUE));
                 case MAX_BODY -> c.withMaxBodyBytes((int) integer(s, 1, MAX_BODY_LIMIT));
+                case ACME_DIRECTORY -> c.withAcmeDirectory(url(s));
+                case ACME_TRUST -> c.withAcmeTrust(s.value().strip().isEmpty() ? null : path(s));
+                case HTTP_PORT -> c.withHttpPort((int) integer(s, BrokerConfig.HTTP_PORT_OFF, 65_535));
             };
         }
         if (c.secure() && !settings.containsKey(Flag.PORT)) {
@@ -397,6 +400,21 @@ public final class ConfigLoader {
             throw invalid(s, "contains blanks or control characters; expected " + expected);
         }
         return v;
+    }
+
+    /** An absolute http or https URL (the ACME directory). */
+    private static String url(Setting s) {
+        String v = token(s, "an https URL such as " + BrokerConfig.LETS_ENCRYPT_DIRECTORY);
+        try {
+            java.net.URI uri = new java.net.URI(v);
+            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+            if ((scheme.equals("https") || scheme.equals("http")) && uri.getHost() != null) {
+                return v;
+            }
+        } catch (java.net.URISyntaxException e) {
+            // reported below
+        }
+        throw invalid(s, "is not an http(s) URL such as " + BrokerConfig.LETS_ENCRYPT_DIRECTORY);
     }
 
     private static String domain(Setting s) {

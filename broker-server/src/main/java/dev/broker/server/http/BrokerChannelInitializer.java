@@ -1,5 +1,7 @@
 package dev.broker.server.http;
 
+import dev.broker.server.http2.Http2OrHttp1Handler;
+import dev.broker.server.tls.TlsPortGuard;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
@@ -8,14 +10,27 @@ import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.ReadTimeoutHandler;
+import java.lang.System.Logger.Level;
+import java.util.function.Supplier;
 
 /**
- * Assembles every connection's pipeline, top to bottom:
- * TLS (with --secure) → idle timeout → HTTP codec → CORS → body aggregation with its limit → one request at a
- * time → routing → authentication → endpoints → the last exception handler.
- * {@code GET /sse} later swaps the HTTP handlers out for a stream writer (see the sse package).
+ * Assembles every connection's pipeline, top to bottom.
+ *
+ * <p>Plain HTTP: idle timeout → HTTP/1.1 codec → {@linkplain #addRequestHandlers the request handlers}: CORS →
+ * body aggregation with its limit → one request at a time → routing → authentication → endpoints → the last
+ * exception handler.
+ *
+ * <p>With {@code --secure}: TLS (a plain-HTTP request to the TLS port gets a 400 instead) → idle timeout → ALPN,
+ * which after the handshake either adds the HTTP/1.1 codec and the request handlers to this pipeline, or turns the
+ * connection into HTTP/2, where every stream is a child channel with an HTTP/2-to-HTTP/1 codec and the same
+ * request handlers (see the http2 package). Each connection takes the certificate current when it is accepted,
+ * so a renewed certificate reaches new connections while open ones keep theirs.
+ *
+ * <p>{@code GET /sse} later swaps the HTTP handlers out for a stream writer (see the sse package).
  */
 public final class BrokerChannelInitializer extends ChannelInitializer<SocketChannel> {
+
+    private static final System.Logger LOG = System.getLogger(BrokerChannelInitializer.class.getName());
 
     /** Longest request line, in bytes; longer is a 400. */
     public static final int MAX_INITIAL_LINE_BYTES = 8 * 1024;
@@ -24,7 +39,7 @@ public final class BrokerChannelInitializer extends ChannelInitializer<SocketCha
     /** A connection that sends nothing for this long between requests is closed (streams are exempt). */
     public static final int IDLE_TIMEOUT_SECONDS = 120;
 
-    private final SslContext sslContext;
+    private final Supplier<SslContext> tls;
     private final String origin;
     private final int maxBodyBytes;
     private final InFlightRequests inFlight;
@@ -41,7 +56,19 @@ public final class BrokerChannelInitializer extends ChannelInitializer<SocketCha
      */
     public BrokerChannelInitializer(SslContext sslContext, String origin, int maxBodyBytes, InFlightRequests inFlight,
                                     ChannelHandler router, ChannelHandler auth, ChannelHandler api) {
-        this.sslContext = sslContext;
+        this(sslContext == null ? null : () -> sslContext, origin, maxBodyBytes, inFlight, router, auth, api);
+    }
+
+    /**
+     * @param tls    the TLS context for each new connection (it may change between connections; null from the
+     *               supplier refuses the connection: no certificate yet), or null for plain HTTP
+     * @param router shared
+     * @param auth   shared
+     * @param api    shared
+     */
+    public BrokerChannelInitializer(Supplier<SslContext> tls, String origin, int maxBodyBytes, InFlightRequests inFlight,
+                                    ChannelHandler router, ChannelHandler auth, ChannelHandler api) {
+        this.tls = tls;
         this.origin = origin;
         this.maxBodyBytes = maxBodyBytes;
         this.inFlight = inFlight;
@@ -53,13 +80,41 @@ public final class BrokerChannelInitializer extends ChannelInitializer<SocketCha
     @Override
     protected void initChannel(SocketChannel channel) {
         ChannelPipeline pipeline = channel.pipeline();
-        if (sslContext != null) {
-            pipeline.addLast(HandlerNames.TLS, sslContext.newHandler(channel.alloc()));
+        if (tls == null) {
+            pipeline.addLast(HandlerNames.IDLE_TIMEOUT, new ReadTimeoutHandler(IDLE_TIMEOUT_SECONDS));
+            addHttp1Handlers(pipeline);
+            return;
         }
+        SslContext sslContext = tls.get();
+        if (sslContext == null) {
+            LOG.log(Level.DEBUG, "refusing a TLS connection from {0}: no certificate yet", channel.remoteAddress());
+            channel.close();
+            return;
+        }
+        // The guard replaces itself with the SslHandler (named TLS) on the first TLS record.
+        pipeline.addLast(HandlerNames.TLS_GUARD, new TlsPortGuard(sslContext));
         pipeline.addLast(HandlerNames.IDLE_TIMEOUT, new ReadTimeoutHandler(IDLE_TIMEOUT_SECONDS));
+        pipeline.addLast(HandlerNames.ALPN, new Http2OrHttp1Handler(this));
+        pipeline.addLast(HandlerNames.EXCEPTIONS, exceptions);
+    }
+
+    /** HTTP/1.1 on this connection: the codec and the request handlers, at the end of the pipeline. */
+    public void addHttp1Handlers(ChannelPipeline pipeline) {
+        if (pipeline.get(HandlerNames.EXCEPTIONS) != null) {
+            pipeline.remove(HandlerNames.EXCEPTIONS);
+        }
         pipeline.addLast(HandlerNames.HTTP_CODEC, new HttpServerCodec(new HttpDecoderConfig()
                 .setMaxInitialLineLength(MAX_INITIAL_LINE_BYTES)
                 .setMaxHeaderSize(MAX_HEADER_BYTES)));
+        addRequestHandlers(pipeline);
+    }
+
+    /**
+     * The handlers every request passes, over HTTP/1.1 or as an HTTP/2 stream, added after the codec (which must
+     * be named {@link HandlerNames#HTTP_CODEC}): CORS → aggregation (413) → sequencer → router → auth → API →
+     * exceptions.
+     */
+    public void addRequestHandlers(ChannelPipeline pipeline) {
         pipeline.addLast(HandlerNames.CORS, new CorsHandler(origin));
         pipeline.addLast(HandlerNames.AGGREGATOR, new BodyLimitAggregator(maxBodyBytes));
         pipeline.addLast(HandlerNames.SEQUENCER, new RequestSequencer(inFlight));
