@@ -25,8 +25,9 @@ import java.lang.System.Logger.Level;
  * <p>HTTP/2: {@link Http2FrameCodec} → {@link Http2MultiplexHandler}, which gives every stream a child channel on
  * this connection's event loop; the child gets an {@link Http2StreamFrameToHttpObjectCodec} (named
  * {@link HandlerNames#HTTP_CODEC}) and then exactly the handlers of an HTTP/1.1 request. Each stream has its own
- * flow-control window and its own writability, so a stream whose reader stalls stops being writable alone (a live
- * SSE stream is then closed as a slow consumer, like an HTTP/1.1 one) while the others go on.
+ * flow-control window and its own writability (with the connection's water marks), so a stream whose reader
+ * stalls stops being writable alone once its unsent data passes the high mark (a live SSE stream is then closed
+ * as a slow consumer, like an HTTP/1.1 one) while the others go on.
  */
 public final class Http2OrHttp1Handler extends ApplicationProtocolNegotiationHandler {
 
@@ -69,6 +70,8 @@ public final class Http2OrHttp1Handler extends ApplicationProtocolNegotiationHan
         pipeline.addLast(HandlerNames.H2_MULTIPLEX, new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
             @Override
             protected void initChannel(Http2StreamChannel stream) {
+                // A stream buffers as much as an HTTP/1.1 connection may before it counts as a slow consumer.
+                stream.config().setWriteBufferWaterMark(stream.parent().config().getWriteBufferWaterMark());
                 stream.pipeline().addLast(HandlerNames.HTTP_CODEC, new Http2StreamFrameToHttpObjectCodec(true));
                 initializer.addRequestHandlers(stream.pipeline());
             }
