@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPair;
 import java.security.KeyStore;
+import java.security.Security;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
@@ -19,6 +20,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.shredzone.acme4j.Account;
 import org.shredzone.acme4j.AccountBuilder;
 import org.shredzone.acme4j.Authorization;
@@ -102,6 +104,10 @@ final class AcmeCertificates implements CertificateSource {
                     + " is not writable; the ACME account and certificates are kept there");
         }
         SSLContext trust = trustFile == null ? null : sslContextTrusting(trustFile);
+        // acme4j signs the certificate request through Bouncy Castle's provider; added last, it changes no default.
+        if (Security.getProvider(BouncyCastleProvider.PROVIDER_NAME) == null) {
+            Security.addProvider(new BouncyCastleProvider());
+        }
         return new AcmeCertificates(dir, domain, URI.create(directoryUrl), trust, challenges, cached(dir, domain));
     }
 

@@ -79,14 +79,14 @@ public record ServerCertificate(List<X509Certificate> chain, PrivateKey key, Ssl
 
     /** Whether {@code key} is the private half of the leaf's public key: sign a probe and verify it. */
     static boolean matches(X509Certificate leaf, PrivateKey key) {
+        // Keys made by Bouncy Castle's provider call themselves "ECDSA".
         String algorithm = switch (key.getAlgorithm()) {
             case "RSA" -> "SHA256withRSA";
-            case "EC" -> "SHA256withECDSA";
+            case "EC", "ECDSA" -> "SHA256withECDSA";
             case "Ed25519", "EdDSA" -> "Ed25519";
             default -> null;
         };
-        if (algorithm == null || !key.getAlgorithm().equals(leaf.getPublicKey().getAlgorithm())
-                && !(algorithm.equals("Ed25519") && leaf.getPublicKey().getAlgorithm().startsWith("Ed"))) {
+        if (algorithm == null) {
             return false;
         }
         try {
@@ -99,8 +99,8 @@ public record ServerCertificate(List<X509Certificate> chain, PrivateKey key, Ssl
             verifier.initVerify(leaf.getPublicKey());
             verifier.update(probe);
             return verifier.verify(signature);
-        } catch (GeneralSecurityException e) {
-            return false;
+        } catch (GeneralSecurityException | RuntimeException e) {
+            return false; // e.g. an RSA key against an EC certificate
         }
     }
 }

@@ -161,6 +161,42 @@ final class SecureBroker implements AutoCloseable {
         return socket;
     }
 
+    /**
+     * One HTTP/1.1 exchange over a raw TLS socket that verifies the certificate for {@code host} (so a test
+     * certificate for a name that does not resolve can be checked): returns the whole response.
+     */
+    String raw(String host, String method, String path, String body, String... headers) throws IOException {
+        try (SSLSocket socket = tlsSocket(host)) {
+            socket.getOutputStream().write(request(host, method, path, body, headers));
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    /** {@code GET /sse} over a raw TLS socket for {@code host}. */
+    SseLines rawSse(String host, String jwt) throws IOException {
+        SSLSocket socket = tlsSocket(host);
+        socket.setSoTimeout(0);
+        socket.getOutputStream().write(request(host, "GET", "/sse", null, "Authorization", "Bearer " + jwt));
+        return new SseLines(socket.getInputStream());
+    }
+
+    private byte[] request(String host, String method, String path, String body, String... headers) {
+        StringBuilder b = new StringBuilder(method).append(' ').append(path).append(" HTTP/1.1\r\nHost: ").append(host)
+                .append("\r\nConnection: close\r\n");
+        for (int i = 0; i + 1 < headers.length; i += 2) {
+            b.append(headers[i]).append(": ").append(headers[i + 1]).append("\r\n");
+        }
+        byte[] content = body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8);
+        if (body != null) {
+            b.append("Content-Length: ").append(content.length).append("\r\n");
+        }
+        b.append("\r\n");
+        byte[] head = b.toString().getBytes(StandardCharsets.US_ASCII);
+        byte[] all = java.util.Arrays.copyOf(head, head.length + content.length);
+        System.arraycopy(content, 0, all, head.length, content.length);
+        return all;
+    }
+
     @Override
     public void close() {
         if (server != null) {
@@ -173,13 +209,24 @@ final class SecureBroker implements AutoCloseable {
     static final class SseLines implements AutoCloseable {
 
         final HttpResponse<InputStream> response;
+        private final InputStream body;
         private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
         private volatile boolean ended;
 
         SseLines(HttpResponse<InputStream> response) {
+            this(response, response.body());
+        }
+
+        /** Over a raw socket: {@code body} starts with the response head. */
+        SseLines(InputStream body) {
+            this(null, body);
+        }
+
+        private SseLines(HttpResponse<InputStream> response, InputStream body) {
             this.response = response;
+            this.body = body;
             Thread reader = new Thread(() -> {
-                try (BufferedReader in = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+                try (BufferedReader in = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8))) {
                     String line;
                     while ((line = in.readLine()) != null) {
                         lines.add(line);
@@ -218,7 +265,7 @@ final class SecureBroker implements AutoCloseable {
 
         @Override
         public void close() throws IOException {
-            response.body().close();
+            body.close();
         }
     }
 }
