@@ -40,7 +40,8 @@ public final class TlsService implements AutoCloseable {
     private final BrokerConfig config;
     private final CertificateSource source;
     private final AcmeChallenges challenges;
-    private final ScheduledExecutorService scheduler;
+    /** Made in {@link #start}, so that a start-up that fails earlier leaves no thread behind. */
+    private ScheduledExecutorService scheduler;
     private volatile int httpsPort;
     private Channel httpChannel;
 
@@ -48,11 +49,15 @@ public final class TlsService implements AutoCloseable {
         this.config = config;
         this.source = source;
         this.challenges = challenges;
-        this.scheduler = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("broker-tls", true));
     }
 
     /** Reads the certificate directory (and with a domain, the cached certificate); contacts nobody. */
     public static TlsService prepare(BrokerConfig config) {
+        if (config.domain() != null && config.httpPort() == BrokerConfig.HTTP_PORT_OFF) {
+            throw new IllegalStateException("TLS: --domain needs the plain-HTTP port for the ACME HTTP-01 challenge"
+                    + " (the CA fetches http://" + config.domain() + "/.well-known/acme-challenge/...), but"
+                    + " --http_port is -1; leave it at 80 (or forward port 80 to it)");
+        }
         AcmeChallenges challenges = new AcmeChallenges();
         CertificateSource source = config.domain() == null
                 ? CertificateDirectory.open(config.certs())
@@ -97,6 +102,7 @@ public final class TlsService implements AutoCloseable {
             LOG.log(Level.INFO, "TLS: plain HTTP on port {0,number,#}: ACME challenges and redirects to HTTPS",
                     httpPort());
         }
+        scheduler = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("broker-tls", true));
         source.start(scheduler);
         LOG.log(Level.INFO, "TLS: {0}; certificate {1}", TlsContexts.describeProvider(),
                 source.current() == null ? "pending" : source.current().describe());
@@ -131,12 +137,16 @@ public final class TlsService implements AutoCloseable {
 
     @Override
     public void close() {
-        scheduler.shutdownNow();
+        if (scheduler != null) {
+            scheduler.shutdownNow();
+        }
         if (httpChannel != null) {
             httpChannel.close().syncUninterruptibly();
         }
         try {
-            scheduler.awaitTermination(5, TimeUnit.SECONDS);
+            if (scheduler != null) {
+                scheduler.awaitTermination(5, TimeUnit.SECONDS);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

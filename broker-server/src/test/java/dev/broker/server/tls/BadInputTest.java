@@ -108,6 +108,13 @@ class BadInputTest {
     }
 
     @Test
+    void aDomainWithoutThePlainHttpPortIsAClearStartUpError(@TempDir Path other) {
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> new SecureBroker(other,
+                pki.trustingCa(), c -> c.withDomain("broker.example.com")));
+        assertTrue(e.getMessage().contains("--http_port") && e.getMessage().contains("HTTP-01"), e.getMessage());
+    }
+
+    @Test
     void theHttpPortRedirectsToHttpsAndTheTlsPortStillServes(@TempDir Path other) throws IOException {
         pki.install(other.resolve("certs"), pki.leaf(TestCertificates.ec()), KeyFormat.PKCS8);
         try (SecureBroker withRedirect = new SecureBroker(other, pki.trustingCa(), c -> c.withHttpPort(0))) {
