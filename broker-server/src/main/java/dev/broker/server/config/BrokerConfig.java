@@ -48,9 +48,10 @@ public record BrokerConfig(
     public static final int DEFAULT_SECURE_PORT = 443;
     /** Let's Encrypt's production ACME directory. */
     public static final String LETS_ENCRYPT_DIRECTORY = "https://acme-v02.api.letsencrypt.org/directory";
-    public static final int DEFAULT_HTTP_PORT = 80;
-    /** The value of {@code httpPort} that turns the plain-HTTP listener off. */
+    /** The value of {@code httpPort} that turns the plain-HTTP listener off: the default, except with a domain. */
     public static final int HTTP_PORT_OFF = -1;
+    /** The plain-HTTP port opened by default with {@code --domain}: ACME's HTTP-01 challenges arrive on 80. */
+    public static final int ACME_HTTP_PORT = 80;
 
     public BrokerConfig {
         Objects.requireNonNull(origin, "origin");
@@ -66,13 +67,13 @@ public record BrokerConfig(
     public BrokerConfig(String origin, int port, long jwtExpirySeconds, String jwtSecret, boolean secure, Path certs,
                         Path db, String adminToken, String domain, int heartbeatSeconds, String bind, int maxBodyBytes) {
         this(origin, port, jwtExpirySeconds, jwtSecret, secure, certs, db, adminToken, domain, heartbeatSeconds, bind,
-                maxBodyBytes, LETS_ENCRYPT_DIRECTORY, null, DEFAULT_HTTP_PORT);
+                maxBodyBytes, LETS_ENCRYPT_DIRECTORY, null, HTTP_PORT_OFF);
     }
 
     /** The embedded defaults of the contract: port 8080, database {@code db}, admin token {@code letmein}. */
     public static BrokerConfig defaults() {
         return new BrokerConfig("*", DEFAULT_PORT, 86_400, DEFAULT_JWT_SECRET, false, Path.of("certs"), Path.of("db"),
-                DEFAULT_ADMIN_TOKEN, null, 30, "0.0.0.0", 1024 * 1024, LETS_ENCRYPT_DIRECTORY, null, DEFAULT_HTTP_PORT);
+                DEFAULT_ADMIN_TOKEN, null, 30, "0.0.0.0", 1024 * 1024, LETS_ENCRYPT_DIRECTORY, null, HTTP_PORT_OFF);
     }
 
     public BrokerConfig withOrigin(String v) {

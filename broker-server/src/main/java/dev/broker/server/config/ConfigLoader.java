@@ -360,6 +360,10 @@ public final class ConfigLoader {
         if (c.secure() && !settings.containsKey(Flag.PORT)) {
             c = c.withPort(BrokerConfig.DEFAULT_SECURE_PORT);
         }
+        // Port 80 is opened by default only where it is needed: for ACME HTTP-01 challenges with --domain.
+        if (c.domain() != null && !settings.containsKey(Flag.HTTP_PORT)) {
+            c = c.withHttpPort(BrokerConfig.ACME_HTTP_PORT);
+        }
         return c;
     }
 

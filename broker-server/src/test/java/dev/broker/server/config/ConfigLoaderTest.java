@@ -85,7 +85,17 @@ class ConfigLoaderTest {
                 "--admin_token=" + STRONG_ADMIN, "--domain=broker.example.com", "--heartbeat=0",
                 "--bind=127.0.0.1", "--max_body=2048");
         assertEquals(new BrokerConfig("https://app.example.com", 1234, 60, STRONG_SECRET, true, Path.of("/srv/certs"),
-                Path.of("/srv/db"), STRONG_ADMIN, "broker.example.com", 0, "127.0.0.1", 2048), c);
+                Path.of("/srv/db"), STRONG_ADMIN, "broker.example.com", 0, "127.0.0.1", 2048)
+                .withHttpPort(BrokerConfig.ACME_HTTP_PORT), c);
+    }
+
+    @Test
+    void plainHttpPortIsOffUnlessADomainNeedsItOrItIsGiven() {
+        assertEquals(BrokerConfig.HTTP_PORT_OFF, load("--secure").httpPort());
+        assertEquals(80, load("--secure", "--domain=broker.example.com").httpPort());
+        assertEquals(8081, load("--secure", "--http_port=8081").httpPort());
+        assertEquals(BrokerConfig.HTTP_PORT_OFF,
+                load("--secure", "--domain=broker.example.com", "--http_port=-1").httpPort());
     }
 
     @Test
@@ -610,7 +620,7 @@ class ConfigLoaderTest {
         assertEquals(Set.of(Flag.values()).stream().map(Flag::flagName).collect(Collectors.toCollection(TreeSet::new)),
                 keys);
         BrokerConfig c = load("--config", file(uncommented.toString()).toString());
-        assertEquals(BrokerConfig.defaults().withDomain("broker.example.com"), c);
+        assertEquals(BrokerConfig.defaults().withDomain("broker.example.com").withHttpPort(80), c);
     }
 
     @Test
