@@ -49,17 +49,6 @@ public final class BrokerChannelInitializer extends ChannelInitializer<SocketCha
     private final ChannelHandler exceptions = new ExceptionHandler();
 
     /**
-     * @param sslContext null for plain HTTP
-     * @param router     shared
-     * @param auth       shared
-     * @param api        shared
-     */
-    public BrokerChannelInitializer(SslContext sslContext, String origin, int maxBodyBytes, InFlightRequests inFlight,
-                                    ChannelHandler router, ChannelHandler auth, ChannelHandler api) {
-        this(sslContext == null ? null : () -> sslContext, origin, maxBodyBytes, inFlight, router, auth, api);
-    }
-
-    /**
      * @param tls    the TLS context for each new connection (it may change between connections; null from the
      *               supplier refuses the connection: no certificate yet), or null for plain HTTP
      * @param router shared

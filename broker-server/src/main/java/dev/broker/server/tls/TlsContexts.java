@@ -43,13 +43,6 @@ public final class TlsContexts {
         return provider() == SslProvider.OPENSSL ? "OpenSSL (" + OpenSsl.versionString() + ")" : "JDK";
     }
 
-    /**
-     * A server context from {@code dir}; throws {@link IllegalStateException} naming the file that is wrong.
-     */
-    public static SslContext fromDirectory(Path dir) {
-        return CertificateDirectory.load(dir).context();
-    }
-
     /** A server context for the chain (leaf first) and its key; {@code where} names them in errors. */
     static SslContext forServer(List<X509Certificate> chain, PrivateKey key, String where) {
         try {
