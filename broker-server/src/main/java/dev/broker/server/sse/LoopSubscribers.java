@@ -32,6 +32,8 @@ final class LoopSubscribers {
     private final Queue<Delivery> inbox = PlatformDependent.newMpscQueue();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     private final Runnable drainTask = this::drainInbox;
+    /** The id of the last event this loop took from the feed (of any tenant). */
+    private long lastDeliveredId;
 
     LoopSubscribers(EventLoop loop) {
         this.loop = loop;
@@ -72,23 +74,33 @@ final class LoopSubscribers {
 
     /** Writes one event (ownership taken) to the tenant's streams on this loop; the drain flushes. */
     private void deliver(String tenant, long id, ByteBuf frame) {
+        // Every event of every tenant passes every loop, in id order.
+        lastDeliveredId = id;
         TenantSubscribers subscribers = tenants.get(tenant);
         if (subscribers == null) {
             frame.release();
             return;
         }
-        for (int i = 0; i < subscribers.joining.size(); i++) {
-            subscribers.joining.get(i).enqueue(id, frame.retainedDuplicate());
+        if (!subscribers.live.isEmpty()) {
+            subscribers.live.write(frame.retain(), ChannelMatchers.all(), true);
+            if (!subscribers.dirty) {
+                subscribers.dirty = true;
+                dirty.add(subscribers);
+            }
         }
-        if (subscribers.live.isEmpty()) {
-            frame.release();
-            return;
+        // After the group write, and over a copy: a session that joins the group from enqueue must not get the
+        // event twice.
+        if (!subscribers.joining.isEmpty()) {
+            for (SseSession session : List.copyOf(subscribers.joining)) {
+                session.enqueue(id, frame.retainedDuplicate());
+            }
         }
-        subscribers.live.write(frame, ChannelMatchers.all(), true);
-        if (!subscribers.dirty) {
-            subscribers.dirty = true;
-            dirty.add(subscribers);
-        }
+        frame.release();
+    }
+
+    /** Whether the feed has brought this loop every event up to {@code id}. */
+    boolean feedHasPassed(long id) {
+        return lastDeliveredId >= id;
     }
 
     void join(SseSession session) {
@@ -119,6 +131,11 @@ final class LoopSubscribers {
         for (TenantSubscribers subscribers : tenants.values()) {
             if (!subscribers.live.isEmpty()) {
                 subscribers.live.writeAndFlush(SseFrames.HEARTBEAT.duplicate(), ChannelMatchers.all(), true);
+            }
+            for (SseSession session : subscribers.joining) {
+                if (session.caughtUp()) {
+                    session.channel().writeAndFlush(SseFrames.HEARTBEAT.duplicate(), session.channel().voidPromise());
+                }
             }
         }
     }

@@ -6,10 +6,12 @@ import dev.broker.storage.EventLog;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.util.AttributeKey;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.lang.System.Logger.Level;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One SSE stream's state, in a channel attribute; every method runs on the channel's event loop.
@@ -18,9 +20,15 @@ import java.util.concurrent.CompletableFuture;
  * its loop, so every event published from then on is queued here; only then does it read history (the snapshot,
  * or the events after {@code Last-Event-ID}) and write it. Because the store hands events to the feed in id order
  * and only once they are readable, whatever the read missed is in the queue, and whatever is in both has an id
- * not above the last one written — those are dropped. A long replay is paged and paced by the channel's
+ * not above the last one written — those are dropped. A read may also see events the feed has not handed to this
+ * loop yet (the store makes a batch readable before it publishes it), so once history is written the session stays
+ * out of the group, dropping deliveries up to the last id written, until the first newer event arrives: only then
+ * is it sure the feed has passed its history. A long replay is paced event by event by the channel's
  * writability. If the queue overflows while history is read, it is dropped and the missing events are read from
  * the log instead, so a slow catch-up costs disk reads, never unbounded memory.
+ *
+ * <p>A stream that stays unwritable (its unsent data above the high water mark) for {@link #STALL_MILLIS} is
+ * closed, whatever its state: one big event or a burst momentarily passing the mark is not a slow consumer.
  */
 public final class SseSession {
 
@@ -32,7 +40,11 @@ public final class SseSession {
     /** Live events held while history is written; past this the queue is dropped and re-read from the log. */
     static final int MAX_QUEUED = 4096;
 
-    private enum State { JOINING, LIVE, CLOSED }
+    /** How long a stream may stay unwritable before it counts as a slow consumer and is closed. */
+    public static final long STALL_MILLIS = 2_000;
+
+    /** JOINING: writing history; CAUGHT_UP: history written, waiting for the feed to pass it; LIVE: in the group. */
+    private enum State { JOINING, CAUGHT_UP, LIVE, CLOSED }
 
     private record Queued(long id, ByteBuf frame) {
     }
@@ -48,6 +60,7 @@ public final class SseSession {
     /** Counts queue overflows, so a history read can tell whether it raced one. */
     private int overflows;
     private Runnable whenWritable;
+    private ScheduledFuture<?> stallCheck;
 
     SseSession(Channel channel, Principal principal, EventLog log, LoopSubscribers subscribers) {
         this.channel = channel;
@@ -83,40 +96,50 @@ public final class SseSession {
 
     private void sendSnapshot() {
         int overflowsBefore = overflows;
-        onLoop(log.latest(principal.tenant()), events -> {
-            writeNewer(events);
+        onLoop(log.latest(principal.tenant()), events -> writeNewer(events, 0, () -> {
             // The snapshot reflects every event up to its largest id, so a replay (if needed) starts there.
             if (overflows != overflowsBefore) {
                 whenWritable(this::replayPage);
             } else {
                 goLive();
             }
-        });
+        }));
     }
 
     private void replayPage() {
         int overflowsBefore = overflows;
-        onLoop(log.after(principal.tenant(), lastWrittenId, PAGE_SIZE), events -> {
-            writeNewer(events);
+        onLoop(log.after(principal.tenant(), lastWrittenId, PAGE_SIZE), events -> writeNewer(events, 0, () -> {
             if (events.size() == PAGE_SIZE || overflows != overflowsBefore) {
                 whenWritable(this::replayPage);
             } else {
                 goLive();
             }
-        });
+        }));
     }
 
-    private void writeNewer(List<Event> events) {
-        for (Event event : events) {
+    /** Writes the events above lastWrittenId from {@code from} on while the channel is writable, then {@code done}. */
+    private void writeNewer(List<Event> events, int from, Runnable done) {
+        for (int i = from; i < events.size(); i++) {
+            if (!channel.isWritable()) {
+                channel.flush();
+                int next = i;
+                whenWritable(() -> writeNewer(events, next, done));
+                return;
+            }
+            Event event = events.get(i);
             if (event.id() > lastWrittenId) {
                 channel.write(SseFrames.encode(channel.alloc(), event), channel.voidPromise());
                 lastWrittenId = event.id();
             }
         }
         channel.flush();
+        done.run();
     }
 
-    /** Writes what was queued during the catch-up (skipping what history already covered) and joins the group. */
+    /**
+     * Writes what was queued during the catch-up (skipping what history already covered); the session joins the
+     * group with the first delivery newer than everything written (see {@link #enqueue}).
+     */
     private void goLive() {
         Queued queued;
         while ((queued = queue.poll()) != null) {
@@ -128,12 +151,34 @@ public final class SseSession {
             }
         }
         channel.flush();
-        state = State.LIVE;
-        subscribers.promote(this);
+        if (subscribers.feedHasPassed(lastWrittenId)) {
+            // The common case: no delivery of what history covered is still on its way.
+            state = State.LIVE;
+            subscribers.promote(this);
+        } else {
+            state = State.CAUGHT_UP;
+        }
+    }
+
+    /** Whether history is written and the session waits for the feed to pass it (it gets heartbeats then too). */
+    boolean caughtUp() {
+        return state == State.CAUGHT_UP;
     }
 
     /** A live event published while the session catches up (frame ownership taken). */
     void enqueue(long id, ByteBuf frame) {
+        if (state == State.CAUGHT_UP) {
+            if (id <= lastWrittenId) {
+                // Already written from history: the feed is still catching up with the read.
+                frame.release();
+                return;
+            }
+            channel.writeAndFlush(frame, channel.voidPromise());
+            lastWrittenId = id;
+            state = State.LIVE;
+            subscribers.promote(this);
+            return;
+        }
         if (queue.size() >= MAX_QUEUED) {
             releaseQueue();
             overflows++;
@@ -141,17 +186,29 @@ public final class SseSession {
         queue.add(new Queued(id, frame));
     }
 
-    /** Live streams that cannot keep up are closed (they resume with Last-Event-ID); catch-ups just wait. */
+    /**
+     * Paced writes continue when the channel drains; a stream that stays unwritable for {@link #STALL_MILLIS} is a
+     * slow consumer and is closed (it resumes with Last-Event-ID).
+     */
     void writabilityChanged() {
         if (channel.isWritable()) {
+            if (stallCheck != null) {
+                stallCheck.cancel(false);
+                stallCheck = null;
+            }
             Runnable next = whenWritable;
             whenWritable = null;
             if (next != null) {
                 next.run();
             }
-        } else if (state == State.LIVE) {
-            LOG.log(Level.DEBUG, "closing slow SSE consumer {0}", channel.remoteAddress());
-            channel.close();
+        } else if (state != State.CLOSED && stallCheck == null) {
+            stallCheck = channel.eventLoop().schedule(() -> {
+                stallCheck = null;
+                if (!channel.isWritable() && state != State.CLOSED) {
+                    LOG.log(Level.DEBUG, "closing slow SSE consumer {0}", channel.remoteAddress());
+                    channel.close();
+                }
+            }, STALL_MILLIS, TimeUnit.MILLISECONDS);
         }
     }
 
@@ -161,6 +218,10 @@ public final class SseSession {
         }
         state = State.CLOSED;
         whenWritable = null;
+        if (stallCheck != null) {
+            stallCheck.cancel(false);
+            stallCheck = null;
+        }
         releaseQueue();
         subscribers.leave(this);
     }

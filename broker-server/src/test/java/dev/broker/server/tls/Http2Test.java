@@ -39,6 +39,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import dev.broker.server.sse.SseSession;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -173,6 +174,9 @@ class Http2Test {
                 readers.get(i).awaitText("id:" + last + "\n", Duration.ofSeconds(10));
                 assertEquals(100, readers.get(i).count("event:bulk\n"), "stream " + i + " lost events");
             }
+            // A stream counts as stalled once it stayed unwritable for STALL_MILLIS; only the server sees that
+            // moment, so the test lets that time pass (plus a margin) before the stalled reader reads again.
+            Thread.sleep(SseSession.STALL_MILLIS + 1_000);
             // The server reset the stalled stream; the client sees it once it reads again (the RST_STREAM frame
             // waits behind the unread DATA), with only what its window let through.
             streams.get(0).config().setAutoRead(true);
