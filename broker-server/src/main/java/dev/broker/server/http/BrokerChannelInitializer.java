@@ -16,8 +16,8 @@ import java.util.function.Supplier;
 /**
  * Assembles every connection's pipeline, top to bottom.
  *
- * <p>Plain HTTP: idle timeout → HTTP/1.1 codec → {@linkplain #addRequestHandlers the request handlers}: CORS →
- * body aggregation with its limit → one request at a time → routing → authentication → endpoints → the last
+ * <p>Plain HTTP: idle timeout → HTTP/1.1 codec → {@linkplain #addRequestHandlers the request handlers}: body
+ * aggregation with its limit → one request at a time → CORS → routing → authentication → endpoints → the last
  * exception handler.
  *
  * <p>With {@code --secure}: TLS (a plain-HTTP request to the TLS port gets a 400 instead) → idle timeout → ALPN,
@@ -100,13 +100,15 @@ public final class BrokerChannelInitializer extends ChannelInitializer<SocketCha
 
     /**
      * The handlers every request passes, over HTTP/1.1 or as an HTTP/2 stream, added after the codec (which must
-     * be named {@link HandlerNames#HTTP_CODEC}): CORS → aggregation (413) → sequencer → router → auth → API →
+     * be named {@link HandlerNames#HTTP_CODEC}): aggregation (413) → sequencer → CORS → router → auth → API →
      * exceptions.
      */
     public void addRequestHandlers(ChannelPipeline pipeline) {
-        pipeline.addLast(HandlerNames.CORS, new CorsHandler(origin));
         pipeline.addLast(HandlerNames.AGGREGATOR, new BodyLimitAggregator(maxBodyBytes));
         pipeline.addLast(HandlerNames.SEQUENCER, new RequestSequencer(inFlight));
+        // After the sequencer, so that a pipelined preflight is answered in turn; every response is written below
+        // it (router, auth, endpoints, the exception handler; the sequencer's 503 from the tail) and passes it.
+        pipeline.addLast(HandlerNames.CORS, new CorsHandler(origin));
         pipeline.addLast(HandlerNames.ROUTER, router);
         pipeline.addLast(HandlerNames.AUTH, auth);
         pipeline.addLast(HandlerNames.API, api);

@@ -17,9 +17,10 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 
 /**
- * CORS. Sits right after the HTTP codec so that it sees every response, including the ones other handlers answer
- * themselves (413, 400): each gets {@code Access-Control-Allow-Origin}. Answers {@code OPTIONS} preflights with
- * {@code 204} and the allowed methods and headers, swallowing any body the preflight carried.
+ * CORS. Sits right after the {@link RequestSequencer}, so that a pipelined preflight is answered in turn, and above
+ * every handler that answers a request (router, auth, endpoints, exception handler): each response gets
+ * {@code Access-Control-Allow-Origin}. Answers {@code OPTIONS} preflights with {@code 204} and the allowed methods
+ * and headers, swallowing any body the preflight carried.
  */
 public final class CorsHandler extends ChannelDuplexHandler {
 

@@ -2,14 +2,20 @@ package dev.broker.server.http;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.ReferenceCountUtil;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The one place that writes a complete JSON response: status, body, {@code Content-Length} and the
@@ -47,9 +53,49 @@ public final class HttpResponses {
         return response;
     }
 
-    /** Writes an error and closes the connection: for requests that leave the stream in an unknown state. */
+    /** How long a connection refused with {@link #errorAndClose} may go on sending before it is closed anyway. */
+    static final long LINGER_MILLIS = 2_000;
+
+    /**
+     * Writes an error and closes the connection: for requests that leave the stream in an unknown state. The close
+     * lingers: closing a socket with unread input (the rest of an oversized body, say) resets the connection, and
+     * the reset can destroy the response before the client has read it. So the output is shut down after the
+     * response (the client reads it, then end of stream) and whatever the client still sends is read and dropped
+     * until it closes or {@link #LINGER_MILLIS} pass.
+     */
     public static void errorAndClose(ChannelHandlerContext ctx, HttpResponseStatus status, String message) {
-        error(ctx, false, status, message);
+        FullHttpResponse response = errorResponse(ctx.alloc(), status, message);
+        response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        ctx.writeAndFlush(response).addListener(LINGERING_CLOSE);
+    }
+
+    private static final ChannelFutureListener LINGERING_CLOSE = written -> {
+        Channel channel = written.channel();
+        if (!written.isSuccess() || !channel.isActive() || !(channel instanceof DuplexChannel duplex)
+                || channel.pipeline().get(HandlerNames.TLS) != null) {
+            channel.close();
+            return;
+        }
+        channel.pipeline().addFirst(DiscardInbound.INSTANCE);
+        channel.config().setAutoRead(true);
+        duplex.shutdownOutput();
+        channel.eventLoop().schedule((Runnable) channel::close, LINGER_MILLIS, TimeUnit.MILLISECONDS);
+    };
+
+    /** Drops everything read; the channel closes when the peer does (half-closure is not allowed). */
+    @Sharable
+    private static final class DiscardInbound extends ChannelInboundHandlerAdapter {
+        static final DiscardInbound INSTANCE = new DiscardInbound();
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ReferenceCountUtil.release(msg);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
     }
 
     /** Writes a JSON object built by {@code fields} (between the braces). */
@@ -70,6 +116,8 @@ public final class HttpResponses {
     /** Writes a complete response; closes afterwards unless keep-alive. */
     public static void send(ChannelHandlerContext ctx, boolean keepAlive, FullHttpResponse response) {
         if (keepAlive) {
+            // Redundant for HTTP/1.1, but an HTTP/1.0 client keeps the connection only when told to.
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
             ctx.writeAndFlush(response, ctx.voidPromise());
         } else {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);

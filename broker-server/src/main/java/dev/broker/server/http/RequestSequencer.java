@@ -1,9 +1,13 @@
 package dev.broker.server.http;
 
 import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
@@ -54,7 +58,12 @@ public final class RequestSequencer extends ChannelDuplexHandler {
         inFlight.begin();
         if (inFlight.draining()) {
             request.release();
-            HttpResponses.errorAndClose(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE, "server is shutting down");
+            // Written from the tail, like every other response: through CORS, and through write() below, which
+            // ends the exchange it began.
+            FullHttpResponse refusal = HttpResponses.errorResponse(ctx.alloc(), HttpResponseStatus.SERVICE_UNAVAILABLE,
+                    "server is shutting down");
+            refusal.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            ctx.channel().writeAndFlush(refusal).addListener(ChannelFutureListener.CLOSE);
             return;
         }
         ctx.fireChannelRead(request);

@@ -5,12 +5,18 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.TooLongHttpContentException;
+import java.net.URI;
+import java.net.URISyntaxException;
 
 /**
  * Maps a request to its {@link Route}. Answers itself: {@code 400} and a close for malformed HTTP (including a
- * request line or headers over the limits), {@code 404} for an unknown path, {@code 405} for a wrong method.
+ * request line or headers over the limits), {@code 413} and a close for a body over the limit (flagged by the
+ * {@link BodyLimitAggregator}), {@code 404} for an unknown path, {@code 405} for a wrong method.
  */
 @Sharable
 public final class RouteHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
@@ -22,11 +28,16 @@ public final class RouteHandler extends SimpleChannelInboundHandler<FullHttpRequ
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
         if (request.decoderResult().isFailure()) {
+            Throwable cause = request.decoderResult().cause();
             request.release();
-            HttpResponses.errorAndClose(ctx, HttpResponseStatus.BAD_REQUEST, malformedReason(request.decoderResult().cause()));
+            if (cause instanceof TooLongHttpContentException) {
+                HttpResponses.errorAndClose(ctx, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, cause.getMessage());
+            } else {
+                HttpResponses.errorAndClose(ctx, HttpResponseStatus.BAD_REQUEST, malformedReason(cause));
+            }
             return;
         }
-        QueryStringDecoder query = new QueryStringDecoder(request.uri());
+        QueryStringDecoder query = decodeTarget(request.uri());
         Route route = Route.forPath(query.path());
         boolean keepAlive = io.netty.handler.codec.http.HttpUtil.isKeepAlive(request);
         if (route == null) {
@@ -36,11 +47,28 @@ public final class RouteHandler extends SimpleChannelInboundHandler<FullHttpRequ
         }
         if (!route.method().equals(request.method())) {
             request.release();
-            HttpResponses.error(ctx, keepAlive, HttpResponseStatus.METHOD_NOT_ALLOWED,
+            FullHttpResponse response = HttpResponses.errorResponse(ctx.alloc(), HttpResponseStatus.METHOD_NOT_ALLOWED,
                     "method not allowed; use " + route.method().name());
+            response.headers().set(HttpHeaderNames.ALLOW, route.method().name());
+            HttpResponses.send(ctx, keepAlive, response);
             return;
         }
         ctx.fireChannelRead(new ApiRequest(route, request, query));
+    }
+
+    /** The path and query of the request target; the absolute form ({@code http://host/path}) too (RFC 9112 §3.2.2). */
+    private static QueryStringDecoder decodeTarget(String uri) {
+        if (!uri.startsWith("/")) {
+            try {
+                URI absolute = new URI(uri);
+                if (absolute.isAbsolute() && absolute.getRawPath() != null) {
+                    return new QueryStringDecoder(absolute);
+                }
+            } catch (URISyntaxException notAbsolute) {
+                // fall through: routed as it is, which finds nothing
+            }
+        }
+        return new QueryStringDecoder(uri);
     }
 
     private static String malformedReason(Throwable cause) {
