@@ -32,6 +32,8 @@ public final class ApiHandler extends SimpleChannelInboundHandler<ApiRequest> {
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, ApiRequest request) {
+        // Endpoints run on the channel's event loop and must hand slow work elsewhere; tests run with -ea.
+        assert ctx.executor().inEventLoop() : "endpoint called off its event loop";
         try {
             endpoints.get(request.route()).handle(ctx, request);
         } catch (BadRequestException e) {

@@ -39,7 +39,7 @@ public final class InsertEndpoint implements Endpoint {
         boolean keepAlive = request.keepAlive();
         log.append(tenant, body.event(), body.data()).whenCompleteAsync((event, failure) -> {
             if (failure != null) {
-                Replies.internalError(ctx, keepAlive, "insert", failure);
+                Replies.failed(ctx, keepAlive, "insert", failure);
                 return;
             }
             HttpResponses.object(ctx, keepAlive, g -> {

@@ -1,14 +1,17 @@
 package dev.broker.server.api;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import dev.broker.server.http.HttpResponses;
 import dev.broker.server.http.Json;
+import dev.broker.storage.StorageOverloadedException;
 import dev.broker.storage.User;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.util.concurrent.CompletionException;
-import com.fasterxml.jackson.core.JsonGenerator;
 
 /** Helpers the endpoints share: the user object of the admin endpoints, and the 500 for a failed operation. */
 final class Replies {
@@ -35,8 +38,26 @@ final class Replies {
 
     /** Answers 500 for a storage (or other) failure, after logging it once. */
     static void internalError(ChannelHandlerContext ctx, boolean keepAlive, String operation, Throwable failure) {
-        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-        LOG.log(Level.ERROR, operation + " failed", cause);
+        LOG.log(Level.ERROR, operation + " failed", unwrap(failure));
         HttpResponses.error(ctx, keepAlive, HttpResponseStatus.INTERNAL_SERVER_ERROR, operation + " failed");
+    }
+
+    /**
+     * Answers a failed operation: {@code 503} with {@code Retry-After} when the store is only overloaded (nothing
+     * was stored; the client should retry), {@code 500} otherwise.
+     */
+    static void failed(ChannelHandlerContext ctx, boolean keepAlive, String operation, Throwable failure) {
+        if (unwrap(failure) instanceof StorageOverloadedException) {
+            FullHttpResponse response = HttpResponses.errorResponse(ctx.alloc(), HttpResponseStatus.SERVICE_UNAVAILABLE,
+                    operation + " refused: the server is overloaded, retry shortly");
+            response.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+            HttpResponses.send(ctx, keepAlive, response);
+        } else {
+            internalError(ctx, keepAlive, operation, failure);
+        }
+    }
+
+    private static Throwable unwrap(Throwable failure) {
+        return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
     }
 }

@@ -52,6 +52,7 @@ final class LoopSubscribers {
     }
 
     private void drainInbox() {
+        assert loop.inEventLoop() : "fan-out off its event loop";
         // Cleared first: an event offered from now on schedules another drain, so none can be stranded.
         drainScheduled.set(false);
         Delivery delivery;

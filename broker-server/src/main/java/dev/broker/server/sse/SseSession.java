@@ -84,6 +84,7 @@ public final class SseSession {
 
     /** Starts the stream: snapshot when {@code lastEventId} is null, otherwise replay after it; then live. */
     void start(Long lastEventId) {
+        assert channel.eventLoop().inEventLoop() : "SSE session started off its event loop";
         channel.attr(KEY).set(this);
         subscribers.join(this);
         if (lastEventId == null) {

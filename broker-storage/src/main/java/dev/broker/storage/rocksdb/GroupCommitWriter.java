@@ -2,6 +2,7 @@ package dev.broker.storage.rocksdb;
 
 import dev.broker.storage.Event;
 import dev.broker.storage.StorageException;
+import dev.broker.storage.StorageOverloadedException;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -91,7 +92,7 @@ final class GroupCommitWriter {
             if (!accepting || !storageOpen.getAsBoolean()) {
                 result.completeExceptionally(StorageExecutor.closed("append"));
             } else if (queue.size() >= MAX_QUEUED_APPENDS) {
-                result.completeExceptionally(new StorageException(
+                result.completeExceptionally(new StorageOverloadedException(
                         "append: more than " + MAX_QUEUED_APPENDS + " appends are waiting to be written"));
             } else {
                 queue.add(new PendingAppend(tenant, name, data, tenantPrefix, nameBytes, result));

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.broker.storage.Event;
 import dev.broker.storage.StorageException;
+import dev.broker.storage.StorageOverloadedException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -240,6 +241,28 @@ class RocksEventLogTest {
 
         CommitStats stats = log.commitStats();
         assertEquals(new CommitStats(2, 101, 0, 100), stats);
+    }
+
+    @Test
+    void appendsBeyondTheQueueBoundAreRefusedAsOverloadAndTheRestCommit() throws Exception {
+        StorageTesting.ControlledCommits commits = new StorageTesting.ControlledCommits(0);
+        RocksEventLog log = open(commits::wrap).events();
+        CompletableFuture<Event> first = log.append("acme", "n", json("0"));
+        awaitLatch(commits.firstCommitStarted);
+        List<CompletableFuture<Event>> queued = new ArrayList<>();
+        for (int i = 0; i < GroupCommitWriter.MAX_QUEUED_APPENDS; i++) {
+            queued.add(log.append("acme", "n", json("1")));
+        }
+        CompletableFuture<Event> refused = log.append("acme", "n", json("2"));
+        assertTrue(failureOf(refused) instanceof StorageOverloadedException, "the append past the bound is refused");
+
+        commits.releaseFirstCommit.countDown();
+        await(first);
+        long lastId = 0;
+        for (CompletableFuture<Event> append : queued) {
+            lastId = await(append).id();
+        }
+        assertEquals(1 + GroupCommitWriter.MAX_QUEUED_APPENDS, lastId, "every admitted append was stored");
     }
 
     @Test
