@@ -1,6 +1,7 @@
 package dev.broker.server.auth;
 
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ConcurrentHashMap;
 import org.jose4j.jwa.AlgorithmConstraints;
 import org.jose4j.jws.AlgorithmIdentifiers;
 import org.jose4j.jws.JsonWebSignature;
@@ -21,6 +22,13 @@ import org.jose4j.lang.JoseException;
 public final class JwtTokens {
 
     public static final String TENANT_CLAIM = "tenant_name";
+    /** How many verified tokens are remembered at most. */
+    static final int MAX_REMEMBERED = 50_000;
+
+    private record Verified(String subject, long expiresAtMillis) {
+    }
+
+    private final ConcurrentHashMap<String, Verified> verified = new ConcurrentHashMap<>();
 
     private final HmacKey key;
     private final long expirySeconds;
@@ -61,10 +69,28 @@ public final class JwtTokens {
         }
     }
 
-    /** The username ({@code sub}) of a valid token; throws {@link AuthenticationException} otherwise. */
+    /**
+     * The username ({@code sub}) of a valid token; throws {@link AuthenticationException} otherwise. A token that
+     * verified once is remembered until it expires, so a client sending the same JWT on every request pays for the
+     * signature check and the JSON parsing once (revocation is checked per request elsewhere).
+     */
     public String verify(String token) {
+        Verified known = verified.get(token);
+        if (known != null) {
+            if (System.currentTimeMillis() < known.expiresAtMillis) {
+                return known.subject;
+            }
+            verified.remove(token, known);
+            throw new AuthenticationException("token expired");
+        }
         try {
-            return consumer.processToClaims(token).getSubject();
+            JwtClaims claims = consumer.processToClaims(token);
+            String subject = claims.getSubject();
+            if (verified.size() >= MAX_REMEMBERED) {
+                verified.clear(); // bounds memory; the next requests verify again
+            }
+            verified.put(token, new Verified(subject, claims.getExpirationTime().getValueInMillis()));
+            return subject;
         } catch (InvalidJwtException e) {
             throw new AuthenticationException(e.hasExpired() ? "token expired" : "invalid token");
         } catch (MalformedClaimException e) {
