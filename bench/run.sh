@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# Broker vs Nchan, side by side, with the same load generator, in one run (see BENCHMARKS.md).
+#
+#   bench/run.sh              the full comparison (~8 minutes on 2 cores; heavy: 15,000 connections)
+#   QUICK=1 bench/run.sh      the same scenarios at tiny sizes (~2 minutes), to check the machinery
+#
+# What it does, from a clean checkout: installs nginx + Nchan with apt (apt-get update first), builds the jars, starts
+# Broker (broker-server/target/broker.jar with fresh strong secrets and a temporary database) and nginx (with
+# bench/nchan.conf) on loopback ports, runs every scenario against each server in turn, prints one table with both
+# servers and the ratio, and stops everything it started. Results and logs stay in $WORK (printed at the end).
+#
+# Environment knobs: BROKER_JAR (another build to measure), BROKER_PORT (28080), NCHAN_PORT (28081), NCHAN_WORKERS (2), BROKER_JAVA_OPTS (none: the README's
+# run command), BENCH_JAVA_OPTS (load generator JVM), PROFILE=1 (record a JFR profile of Broker and summarise its
+# hot methods), SKIP_APT=1, SKIP_BUILD=1, LOAD_MAX (1.5: the load average to wait for before starting), ONLY (a
+# space-separated list of scenario labels to run), TARGETS ("broker nchan"; one of them to measure only that).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+QUICK=${QUICK:-0}
+BROKER_PORT=${BROKER_PORT:-28080}
+NCHAN_PORT=${NCHAN_PORT:-28081}
+NCHAN_WORKERS=${NCHAN_WORKERS:-2}
+BROKER_JAVA_OPTS=${BROKER_JAVA_OPTS:-}
+BENCH_JAVA_OPTS=${BENCH_JAVA_OPTS:--Xms1g -Xmx1g -XX:+UseParallelGC}
+LOAD_MAX=${LOAD_MAX:-1.5}
+ONLY=${ONLY:-}
+TARGETS=${TARGETS:-broker nchan}
+WORK=$(mktemp -d /tmp/broker-bench.XXXXXX)
+RESULTS=$WORK/results.txt
+BENCH_JAR=$ROOT/broker-bench/target/broker-bench.jar
+BROKER_JAR=${BROKER_JAR:-$ROOT/broker-server/target/broker.jar}
+
+log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# --- 1. nginx + Nchan ----------------------------------------------------------------------------------------------
+if [[ ${SKIP_APT:-0} != 1 ]]; then
+  log "installing nginx and libnginx-mod-nchan (apt)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >"$WORK/apt.log" 2>&1
+  apt-get install -y -q --no-install-recommends nginx libnginx-mod-nchan >>"$WORK/apt.log" 2>&1
+fi
+NCHAN_MODULE=/usr/lib/nginx/modules/ngx_nchan_module.so
+[[ -e $NCHAN_MODULE ]] || { echo "missing $NCHAN_MODULE (apt-get install libnginx-mod-nchan)" >&2; exit 1; }
+
+# --- 2. the jars ---------------------------------------------------------------------------------------------------
+if [[ ${SKIP_BUILD:-0} != 1 || ! -e $BENCH_JAR || ! -e $BROKER_JAR ]]; then
+  log "building (mvn package -DskipTests)"
+  mvn -q -B package -DskipTests
+fi
+
+# --- 3. the servers ------------------------------------------------------------------------------------------------
+PIDS=()
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+}
+trap cleanup EXIT INT TERM
+
+ulimit -n 20000 2>/dev/null || true
+# Secrets: strong, fresh per run, passed through the environment (never on a command line).
+ADMIN_TOKEN=$(head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 40)
+JWT_SECRET=$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 48)
+
+wait_for_port() { # port pid what
+  for _ in $(seq 150); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    kill -0 "$2" 2>/dev/null || { echo "$3 exited; see $WORK" >&2; exit 1; }
+    sleep 0.2
+  done
+  echo "$3 did not listen on $1; see $WORK" >&2; exit 1
+}
+
+BROKER_PID=
+start_broker() {
+  local jfr=()
+  [[ ${PROFILE:-0} == 1 ]] && jfr=("-XX:StartFlightRecording=filename=$WORK/broker.jfr,settings=profile")
+  rm -rf "$WORK/broker-db"
+  # shellcheck disable=SC2086 # BROKER_JAVA_OPTS is a list of flags
+  BROKER_ADMIN_TOKEN=$ADMIN_TOKEN BROKER_JWT_SECRET=$JWT_SECRET \
+    java $BROKER_JAVA_OPTS "${jfr[@]}" -jar "$BROKER_JAR" --bind 127.0.0.1 --port "$BROKER_PORT" \
+    --db "$WORK/broker-db" >>"$WORK/broker.log" 2>&1 &
+  BROKER_PID=$!
+  PIDS+=("$BROKER_PID")
+  wait_for_port "$BROKER_PORT" "$BROKER_PID" broker
+  log "Broker pid $BROKER_PID on 127.0.0.1:$BROKER_PORT"
+}
+
+NGINX_PID=
+start_nchan() {
+  local prefix=$WORK/nginx
+  mkdir -p "$prefix"
+  sed -e "s|@PORT@|$NCHAN_PORT|g; s|@PREFIX@|$prefix|g; s|@WORKERS@|$NCHAN_WORKERS|g" \
+    "$ROOT/bench/nchan.conf" >"$prefix/nginx.conf"
+  nginx -p "$prefix" -c "$prefix/nginx.conf" -g 'daemon off;' >>"$WORK/nginx.log" 2>&1 &
+  NGINX_PID=$!
+  PIDS+=("$NGINX_PID")
+  wait_for_port "$NCHAN_PORT" "$NGINX_PID" nginx
+  log "nginx (Nchan) pid $NGINX_PID on 127.0.0.1:$NCHAN_PORT, $NCHAN_WORKERS workers"
+}
+
+# --- 4. the machine ------------------------------------------------------------------------------------------------
+{
+  echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "nproc: $(nproc)"
+  echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
+  echo "memory: $(free -g | awk '/Mem:/{print $2}') GiB"
+  echo "kernel: $(uname -r)"
+  echo "java: $(java -version 2>&1 | head -2 | tr '\n' ' ')"
+  echo "broker JVM flags: ${BROKER_JAVA_OPTS:-none, as in the README run command} ${PROFILE:+(+JFR)}"
+  echo "load generator JVM flags: $BENCH_JAVA_OPTS"
+  echo "nginx: $(nginx -v 2>&1 | cut -d/ -f2), nchan $(dpkg-query -W -f='${Version}' libnginx-mod-nchan 2>/dev/null || echo '?'), $NCHAN_WORKERS workers"
+  echo "open files limit: $(ulimit -n)"
+} | tee "$WORK/machine.txt" >&2
+
+# The numbers are only worth something on a quiet machine: wait (bounded) for the load average to drop.
+for _ in $(seq 60); do
+  load=$(cut -d' ' -f1 /proc/loadavg)
+  awk -v l="$load" -v m="$LOAD_MAX" 'BEGIN { exit !(l < m) }' && break
+  log "load average $load ≥ $LOAD_MAX; waiting"
+  sleep 10
+done
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$WORK/machine.txt" >&2
+
+start_broker
+start_nchan
+
+# --- 5. the scenarios ----------------------------------------------------------------------------------------------
+if [[ $QUICK == 1 ]]; then
+  IDLE=(--conns 200 --hold 2 --settle 1)
+  F1=(--subs 100 --rate 100 --duration 3 --warmup 1)
+  F2=(--subs 1000 --rate 10 --duration 3 --warmup 1)
+  F3=(--subs 1000 --rate 20 --duration 3 --warmup 1)
+  F4=(--subs 100 --rate 1000 --duration 3 --warmup 1)
+  INS=(--conns 64 --duration 3 --warmup 1)
+  REC=(--subs 1000 --names 100 --missed 10)
+else
+  IDLE=(--conns 15000 --hold 10 --settle 3)
+  F1=(--subs 1000 --rate 100 --duration 10 --warmup 3)
+  F2=(--subs 10000 --rate 10 --duration 10 --warmup 3)
+  F3=(--subs 10000 --rate 20 --duration 10 --warmup 3)
+  F4=(--subs 1000 --rate 1000 --duration 10 --warmup 3)
+  INS=(--conns 64 --duration 10 --warmup 3)
+  REC=(--subs 10000 --names 100 --missed 10)
+fi
+
+bench() { # label target mode flags...
+  local label=$1 target=$2 mode=$3
+  shift 3
+  if [[ -n $ONLY && " $ONLY " != *" $label "* ]]; then return 0; fi
+  local url pid
+  if [[ $target == broker ]]; then url=http://127.0.0.1:$BROKER_PORT; pid=$BROKER_PID; else url=http://127.0.0.1:$NCHAN_PORT; pid=$NGINX_PID; fi
+  # shellcheck disable=SC2086
+  if BENCH_ADMIN_TOKEN=$ADMIN_TOKEN java $BENCH_JAVA_OPTS -jar "$BENCH_JAR" "$mode" --target "$target" --url "$url" \
+      --server-pid "$pid" --label "$label" "$@" >"$WORK/$label-$target.out" 2>"$WORK/$label-$target.err"; then
+    grep '^RESULT ' "$WORK/$label-$target.out" | tee -a "$RESULTS" >&2
+  else
+    log "$label against $target failed:"; tail -5 "$WORK/$label-$target.err" >&2
+  fi
+  sleep 2 # let the closed connections drain out of both servers
+}
+
+both() { # label mode flags...
+  local label=$1
+  shift
+  log "== $label"
+  local target
+  for target in $TARGETS; do
+    bench "$label" "$target" "$@"
+  done
+}
+
+: >"$RESULTS"
+both idle-15k idle "${IDLE[@]}"          # first, on fresh servers: memory growth per connection
+both fanout-1k-100 fanout "${F1[@]}"
+both fanout-1k-1000 fanout "${F4[@]}"
+both fanout-10k-10 fanout "${F2[@]}"
+both fanout-10k-peak fanout "${F3[@]}"
+both inserts-64 inserts "${INS[@]}"
+both reconnect-10k reconnect "${REC[@]}"
+
+# --- 6. the table --------------------------------------------------------------------------------------------------
+echo
+cat "$WORK/machine.txt"
+echo
+java -jar "$BENCH_JAR" report "$RESULTS" | tee "$WORK/table.md"
+
+if [[ ${PROFILE:-0} == 1 ]]; then
+  kill -TERM "$BROKER_PID"; wait "$BROKER_PID" 2>/dev/null || true
+  if [[ -e $WORK/broker.jfr ]]; then
+    echo
+    echo "Broker's hottest methods (top frames of jdk.ExecutionSample, whole run):"
+    jfr print --events jdk.ExecutionSample "$WORK/broker.jfr" \
+      | awk '/stackTrace = \[/ { getline; sub(/^[ \t]+/, ""); sub(/line:.*/, ""); print }' \
+      | sort | uniq -c | sort -rn | head -25 | tee "$WORK/hot-methods.txt"
+  fi
+fi
+echo
+echo "results, logs and the table: $WORK"

@@ -1,0 +1,161 @@
+package dev.broker.bench.load;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * {@code report <results file>}: the side-by-side table of a {@code bench/run.sh} run, built from its
+ * {@code RESULT} lines (each tagged with {@code label=} and {@code target=}), as Markdown: one row per metric,
+ * Broker, Nchan, their ratio, and the goal Broker is held to.
+ */
+public final class Report {
+
+    private record Row(String label, String metric, String title, Goal goal) {
+    }
+
+    /** A goal on Broker's value (or on the ratio Broker/Nchan). */
+    private record Goal(String text, java.util.function.BiPredicate<Double, Double> met) {
+    }
+
+    private static final List<Row> ROWS = List.of(
+            new Row("idle-15k", "rss_per_conn_bytes", "idle {conns} streams: server RSS growth per connection (bytes)",
+                    new Goal("(5) ≤ 4096", (b, n) -> b <= 4096)),
+            new Row("idle-15k", "pss_per_conn_bytes", "idle {conns} streams: server PSS growth per connection (bytes)", null),
+            new Row("idle-15k", "server_rss_after_mib", "idle {conns} streams: server RSS with them open (MiB)", null),
+            new Row("idle-15k", "connect_cpu_us_per_conn", "idle {conns} streams: server CPU to open one (µs)", null),
+            new Row("idle-15k", "idle_cpu_us_per_conn_s", "idle {conns} streams: server CPU per connection (µs/s)", null),
+            new Row("fanout-1k-100", "server_cpu_s_per_M_deliveries", "{subs} subs × {rate} ev/s: server CPU s per 1M deliveries",
+                    new Goal("(1) ratio ≤ 1.15", (b, n) -> b / n <= 1.15)),
+            new Row("fanout-1k-100", "delivered_frac", "{subs} subs × {rate} ev/s: delivered", null),
+            new Row("fanout-1k-100", "latency_p99_ms", "{subs} subs × {rate} ev/s: latency p99 (ms)", null),
+            new Row("fanout-10k-10", "delivered_frac", "{subs} subs × {rate} ev/s: delivered",
+                    new Goal("(2) ≥ 0.999", (b, n) -> b >= 0.999)),
+            new Row("fanout-10k-10", "latency_p50_ms", "{subs} subs × {rate} ev/s: latency p50 (ms)", null),
+            new Row("fanout-10k-10", "latency_p99_ms", "{subs} subs × {rate} ev/s: latency p99 (ms)",
+                    new Goal("(2) ≤ 250", (b, n) -> b <= 250)),
+            new Row("fanout-10k-10", "server_cpu_s_per_M_deliveries", "{subs} subs × {rate} ev/s: server CPU s per 1M deliveries", null),
+            new Row("fanout-10k-peak", "deliveries_per_s", "{subs} subs, peak ({rate} ev/s offered): deliveries/s",
+                    new Goal("(3) ≥ 120000", (b, n) -> b >= 120_000)),
+            new Row("fanout-10k-peak", "delivered_frac", "{subs} subs, peak ({rate} ev/s offered): delivered", null),
+            new Row("fanout-10k-peak", "latency_p99_ms", "{subs} subs, peak ({rate} ev/s offered): latency p99 (ms)", null),
+            new Row("fanout-10k-peak", "server_cpu_s_per_M_deliveries", "{subs} subs, peak ({rate} ev/s offered): server CPU s per 1M deliveries", null),
+            new Row("fanout-1k-1000", "delivered_frac", "{subs} subs × {rate} ev/s: delivered",
+                    new Goal("(4) ≥ 0.999", (b, n) -> b >= 0.999)),
+            new Row("fanout-1k-1000", "latency_p99_ms", "{subs} subs × {rate} ev/s: latency p99 (ms)",
+                    new Goal("(4) ≤ 100", (b, n) -> b <= 100)),
+            new Row("fanout-1k-1000", "frames_per_read", "{subs} subs × {rate} ev/s: events per client read (coalescing)", null),
+            new Row("fanout-1k-1000", "server_cpu_s_per_M_deliveries", "{subs} subs × {rate} ev/s: server CPU s per 1M deliveries", null),
+            new Row("inserts-64", "inserts_per_s", "{conns} connections: acknowledged inserts/s",
+                    new Goal("(6) ≥ 50000", (b, n) -> b >= 50_000)),
+            new Row("inserts-64", "latency_p99_ms", "{conns} connections: insert latency p99 (ms)", null),
+            new Row("inserts-64", "server_cpu_s_per_M_inserts", "{conns} connections: server CPU s per 1M inserts", null),
+            new Row("reconnect-10k", "snapshot_all_s", "{subs} subs reconnect, {names}-name snapshot: all served (s)",
+                    new Goal("(7) ≤ 2", (b, n) -> b <= 2)),
+            new Row("reconnect-10k", "snapshot_server_cpu_s", "{subs} subs reconnect, snapshot: server CPU (s)", null),
+            new Row("reconnect-10k", "resume_all_s", "{subs} subs reconnect with Last-Event-ID ({missed} missed): all served (s)", null));
+
+    private Report() {
+    }
+
+    public static String render(Path results) throws IOException {
+        Map<String, Map<String, String>> byKey = new HashMap<>();
+        for (String line : Files.readAllLines(results)) {
+            if (!line.startsWith("RESULT ")) {
+                continue;
+            }
+            Map<String, String> fields = new HashMap<>();
+            for (String pair : line.substring(7).trim().split(" ")) {
+                int eq = pair.indexOf('=');
+                if (eq > 0) {
+                    fields.put(pair.substring(0, eq), pair.substring(eq + 1));
+                }
+            }
+            byKey.put(fields.get("label") + "/" + fields.get("target"), fields);
+        }
+        StringBuilder out = new StringBuilder();
+        out.append("| scenario and metric | Broker | Nchan | Broker/Nchan | goal (on Broker) | met |\n");
+        out.append("|---|---:|---:|---:|---|:---:|\n");
+        List<String> missing = new ArrayList<>();
+        for (Row row : ROWS) {
+            Double broker = value(byKey, row.label + "/broker", row.metric);
+            Double nchan = value(byKey, row.label + "/nchan", row.metric);
+            if (broker == null && nchan == null) {
+                missing.add(row.label);
+                continue;
+            }
+            String ratio = broker != null && nchan != null && nchan != 0 ? fmt(broker / nchan) : "–";
+            String goal = row.goal == null ? "" : row.goal.text;
+            String met = "";
+            if (row.goal != null) {
+                if (broker == null || (row.goal.text.contains("ratio") && (nchan == null || nchan == 0))) {
+                    met = "?";
+                } else {
+                    met = row.goal.met.test(broker, nchan) ? "yes" : "**no**";
+                }
+            }
+            out.append("| ").append(title(row.title, byKey.getOrDefault(row.label + "/broker", byKey.get(row.label + "/nchan")))).append(" | ").append(fmt(broker)).append(" | ").append(fmt(nchan))
+                    .append(" | ").append(ratio).append(" | ").append(goal).append(" | ").append(met).append(" |\n");
+        }
+        if (!missing.isEmpty()) {
+            out.append("\n(no results for: ").append(String.join(", ", new java.util.TreeSet<>(missing))).append(")\n");
+        }
+        return out.toString();
+    }
+
+    /** The row's title with {name} replaced by that parameter of the scenario's run. */
+    private static String title(String template, Map<String, String> fields) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\{([a-z_]+)}").matcher(template);
+        StringBuilder out = new StringBuilder();
+        while (m.find()) {
+            String v = fields == null ? null : fields.get(m.group(1));
+            if (v != null && v.endsWith(".0")) {
+                v = v.substring(0, v.length() - 2);
+            }
+            m.appendReplacement(out, java.util.regex.Matcher.quoteReplacement(v == null ? "?" : v));
+        }
+        m.appendTail(out);
+        return out.toString();
+    }
+
+    private static Double value(Map<String, Map<String, String>> byKey, String key, String metric) {
+        Map<String, String> fields = byKey.get(key);
+        if (fields == null || !fields.containsKey(metric)) {
+            return null;
+        }
+        String v = fields.get(metric);
+        if (v.equals("Infinity")) {
+            return Double.POSITIVE_INFINITY;
+        }
+        try {
+            return Double.parseDouble(v);
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    private static String fmt(Double v) {
+        if (v == null) {
+            return "–";
+        }
+        if (v.isInfinite()) {
+            return "∞ (incomplete)";
+        }
+        double abs = Math.abs(v);
+        if (abs >= 1000) {
+            return String.format(Locale.ROOT, "%,.0f", v);
+        }
+        if (abs >= 10) {
+            return String.format(Locale.ROOT, "%.1f", v);
+        }
+        if (abs >= 0.995 && abs < 1.0) {
+            return String.format(Locale.ROOT, "%.4f", v);
+        }
+        return String.format(Locale.ROOT, "%.3f", v);
+    }
+}

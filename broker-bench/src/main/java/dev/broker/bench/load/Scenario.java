@@ -1,0 +1,116 @@
+package dev.broker.bench.load;
+
+import java.io.PrintStream;
+import java.time.LocalTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+
+/** What every mode shares: the target, the client, the optional server process to watch, progress lines. */
+abstract class Scenario {
+
+    private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss.SSS");
+
+    final Options options;
+    final Target target;
+    final ProcStats server;
+    final ProcStats self = ProcStats.self();
+    final int parallel;
+    final String label;
+    final PrintStream progress;
+    final int threads;
+    final int sourceAddresses;
+
+    Scenario(Options options, PrintStream progress) {
+        this.options = options;
+        this.progress = progress;
+        this.target = Target.of(options);
+        int pid = options.integer("server-pid", 0);
+        this.server = pid > 0 ? new ProcStats(pid) : null;
+        this.parallel = options.integer("connect-parallel", 1000);
+        this.label = options.string("label", "");
+        this.threads = options.integer("threads", 1);
+        this.sourceAddresses = options.integer("source-addresses", 16);
+    }
+
+    abstract String mode();
+
+    abstract Result run() throws Exception;
+
+    LoadClient newClient() {
+        return new LoadClient(target, threads, sourceAddresses);
+    }
+
+    Result base() {
+        Result result = new Result().put("mode", mode()).put("target", target.name());
+        if (!label.isEmpty()) {
+            result.put("label", label);
+        }
+        return result;
+    }
+
+    void log(String message) {
+        progress.println(LocalTime.now().format(CLOCK) + " [" + target.name() + " " + mode() + "] " + message);
+    }
+
+    ProcStats.Sample serverSample() {
+        return server == null ? null : server.sample();
+    }
+
+    static List<Subscriber> subscribers(int n) {
+        List<Subscriber> list = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            list.add(new Subscriber(i));
+        }
+        return list;
+    }
+
+    static void sleepUntil(long nanoTime) throws InterruptedException {
+        long wait;
+        while ((wait = nanoTime - System.nanoTime()) > 0) {
+            Thread.sleep(Math.max(1, Math.min(wait / 1_000_000, 100)));
+        }
+    }
+
+    /** Adds the server's CPU over a window, absolute and per million of {@code units}, and its cores in use. */
+    void putServerCpu(Result result, ProcStats.Sample before, ProcStats.Sample after, double units, String unitName) {
+        if (before == null || after == null) {
+            return;
+        }
+        double cpu = after.cpuSince(before);
+        double wall = (after.nanoTime() - before.nanoTime()) / 1e9;
+        result.put("server_cpu_s", cpu);
+        result.put("server_cores", wall > 0 ? cpu / wall : 0.0);
+        if (units > 0) {
+            result.put("server_cpu_s_per_M_" + unitName, cpu / units * 1e6);
+        }
+        result.put("server_rss_mib", after.rssKib() / 1024.0);
+    }
+
+    void putClientCpu(Result result, ProcStats.Sample before, ProcStats.Sample after) {
+        double wall = (after.nanoTime() - before.nanoTime()) / 1e9;
+        result.put("client_cores", wall > 0 ? after.cpuSince(before) / wall : 0.0);
+    }
+
+    /**
+     * The machine over the same window: its load average, and the cores busy with anything but this server and
+     * this load generator ({@code other_cores}); a result with other_cores well above zero was measured on a
+     * machine shared with other work, and its latencies say more about that than about the server.
+     */
+    void putMachine(Result result, MachineStats.Sample machineBefore, MachineStats.Sample machineAfter,
+                    ProcStats.Sample serverBefore, ProcStats.Sample serverAfter,
+                    ProcStats.Sample clientBefore, ProcStats.Sample clientAfter) {
+        double wall = (machineAfter.nanoTime() - machineBefore.nanoTime()) / 1e9;
+        if (wall <= 0) {
+            return;
+        }
+        double busy = machineAfter.busySeconds() - machineBefore.busySeconds();
+        double ours = clientAfter.cpuSince(clientBefore);
+        if (serverBefore != null && serverAfter != null) {
+            ours += serverAfter.cpuSince(serverBefore);
+        }
+        result.put("machine_busy_cores", busy / wall);
+        result.put("other_cores", Math.max(0, (busy - ours) / wall));
+        result.put("load1_end", machineAfter.load1());
+    }
+}
