@@ -9,7 +9,7 @@
 # bench/nchan.conf) on loopback ports, runs every scenario against each server in turn, prints one table with both
 # servers and the ratio, and stops everything it started. Results and logs stay in $WORK (printed at the end).
 #
-# Environment knobs: BROKER_JAR (another build to measure), BROKER_PORT (28080), NCHAN_PORT (28081), NCHAN_WORKERS (2), BROKER_JAVA_OPTS (none: the README's
+# Environment knobs: BROKER_JAR (another build to measure), BROKER_PORT (28080), NCHAN_PORT (28081), NCHAN_WORKERS (2), BROKER_JAVA_OPTS (default: the README's
 # run command), BENCH_JAVA_OPTS (load generator JVM), PROFILE=1 (record a JFR profile of Broker and summarise its
 # hot methods), SKIP_APT=1, SKIP_BUILD=1, LOAD_MAX (1.5: the load average to wait for before starting), ONLY (a
 # space-separated list of scenario labels to run), TARGETS ("broker nchan"; one of them to measure only that).
@@ -21,7 +21,7 @@ QUICK=${QUICK:-0}
 BROKER_PORT=${BROKER_PORT:-28080}
 NCHAN_PORT=${NCHAN_PORT:-28081}
 NCHAN_WORKERS=${NCHAN_WORKERS:-2}
-BROKER_JAVA_OPTS=${BROKER_JAVA_OPTS:-}
+BROKER_JAVA_OPTS=${BROKER_JAVA_OPTS:--XX:+UseSerialGC -Xmx512m -Xmn24m}
 BENCH_JAVA_OPTS=${BENCH_JAVA_OPTS:--Xms1g -Xmx1g -XX:+UseParallelGC}
 LOAD_MAX=${LOAD_MAX:-1.5}
 ONLY=${ONLY:-}
@@ -113,7 +113,7 @@ start_nchan() {
   echo "memory: $(free -g | awk '/Mem:/{print $2}') GiB"
   echo "kernel: $(uname -r)"
   echo "java: $(java -version 2>&1 | head -2 | tr '\n' ' ')"
-  echo "broker JVM flags: ${BROKER_JAVA_OPTS:-none, as in the README run command} ${PROFILE:+(+JFR)}"
+  echo "broker JVM flags: ${BROKER_JAVA_OPTS} ${PROFILE:+(+JFR)}"
   echo "load generator JVM flags: $BENCH_JAVA_OPTS"
   echo "nginx: $(nginx -v 2>&1 | cut -d/ -f2), nchan $(dpkg-query -W -f='${Version}' libnginx-mod-nchan 2>/dev/null || echo '?'), $NCHAN_WORKERS workers"
   echo "open files limit: $(ulimit -n)"
