@@ -58,8 +58,7 @@ public final class AdminEndpoints {
         requireShort(USERNAME, username);
         requireShort(TENANT_NAME, tenant);
         boolean keepAlive = request.keepAlive();
-        if (!Secrets.matches(token, adminToken)) {
-            HttpResponses.error(ctx, keepAlive, HttpResponseStatus.UNAUTHORIZED, "wrong admin_token");
+        if (!adminTokenAccepted(ctx, keepAlive, token)) {
             return;
         }
         if (directory.contains(username)) {
@@ -98,8 +97,7 @@ public final class AdminEndpoints {
         String token = body.required(ADMIN_TOKEN);
         String username = body.required(USERNAME);
         boolean keepAlive = request.keepAlive();
-        if (!Secrets.matches(token, adminToken)) {
-            HttpResponses.error(ctx, keepAlive, HttpResponseStatus.UNAUTHORIZED, "wrong admin_token");
+        if (!adminTokenAccepted(ctx, keepAlive, token)) {
             return;
         }
         String operation = revoked ? "revoke_user" : "unrevoke_user";
@@ -123,8 +121,7 @@ public final class AdminEndpoints {
         StringFields body = StringFields.parse(request.body(), Set.of(ADMIN_TOKEN));
         String token = body.required(ADMIN_TOKEN);
         boolean keepAlive = request.keepAlive();
-        if (!Secrets.matches(token, adminToken)) {
-            HttpResponses.error(ctx, keepAlive, HttpResponseStatus.UNAUTHORIZED, "wrong admin_token");
+        if (!adminTokenAccepted(ctx, keepAlive, token)) {
             return;
         }
         store.list().whenCompleteAsync((users, failure) -> {
@@ -147,8 +144,7 @@ public final class AdminEndpoints {
         String token = body.required(ADMIN_TOKEN);
         String username = body.required(USERNAME);
         boolean keepAlive = request.keepAlive();
-        if (!Secrets.matches(token, adminToken)) {
-            HttpResponses.error(ctx, keepAlive, HttpResponseStatus.UNAUTHORIZED, "wrong admin_token");
+        if (!adminTokenAccepted(ctx, keepAlive, token)) {
             return;
         }
         store.find(username).whenCompleteAsync((user, failure) -> {
@@ -160,6 +156,15 @@ public final class AdminEndpoints {
                 Replies.writeUser(ctx, keepAlive, user.get());
             }
         }, ctx.executor());
+    }
+
+    /** Whether {@code given} is the admin token (compared in constant time); answers 401 when it is not. */
+    private boolean adminTokenAccepted(ChannelHandlerContext ctx, boolean keepAlive, String given) {
+        if (Secrets.matches(given, adminToken)) {
+            return true;
+        }
+        HttpResponses.error(ctx, keepAlive, HttpResponseStatus.UNAUTHORIZED, "wrong admin_token");
+        return false;
     }
 
     private static void usernameTaken(ChannelHandlerContext ctx, boolean keepAlive) {
