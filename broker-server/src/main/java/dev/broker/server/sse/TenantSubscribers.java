@@ -1,5 +1,6 @@
 package dev.broker.server.sse;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
@@ -14,10 +15,44 @@ final class TenantSubscribers {
     final List<SseSession> joining = new ArrayList<>(2);
     /** Whether the group has writes waiting for the loop's next flush. */
     boolean dirty;
+    /**
+     * The frames of the current burst for the live group, concatenated: the whole burst goes to each stream as one
+     * buffer (one outbound entry, one iovec), so that N events cost each stream one write, not N.
+     */
+    private ByteBuf burst;
+    private int burstFrames;
 
     TenantSubscribers(String tenant, EventLoop loop) {
         this.tenant = tenant;
         this.live = new DefaultChannelGroup("sse:" + tenant, loop);
+    }
+
+    /**
+     * Adds a frame (ownership taken) to the burst for the live group. The frame's indexes are left alone: the same
+     * buffer is duplicated for the sessions still catching up.
+     */
+    void addToBurst(ByteBuf frame) {
+        if (burst == null) {
+            burst = frame;
+        } else {
+            if (burstFrames == 1) {
+                ByteBuf first = burst;
+                burst = frame.alloc().directBuffer(Math.max(1024, 4 * (first.readableBytes() + frame.readableBytes())));
+                burst.writeBytes(first, first.readerIndex(), first.readableBytes());
+                first.release();
+            }
+            burst.writeBytes(frame, frame.readerIndex(), frame.readableBytes());
+            frame.release();
+        }
+        burstFrames++;
+    }
+
+    /** The burst so far (ownership passed to the caller), or null; the next frame starts a new one. */
+    ByteBuf takeBurst() {
+        ByteBuf taken = burst;
+        burst = null;
+        burstFrames = 0;
+        return taken;
     }
 
     boolean isEmpty() {
