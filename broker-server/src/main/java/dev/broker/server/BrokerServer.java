@@ -136,15 +136,25 @@ public final class BrokerServer implements AutoCloseable {
                     ((InetSocketAddress) serverChannel.localAddress()).getPort(),
                     config.secure() ? "https" : "http", transport.name());
             return new BrokerServer(storage, hashing, group, hub, feedSubscription, inFlight, serverChannel, tls);
-        } catch (RuntimeException e) {
-            if (tls != null) {
-                tls.close();
-            }
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-            hashing.shutdownNow();
-            storage.close();
+        } catch (RuntimeException | Error e) {
+            cleanUpFailedStart(tls, group, hashing, storage);
             throw e;
+        } catch (Exception e) {
+            // Netty rethrows a failed bind's checked NativeIoException ("Address already in use") undeclared.
+            cleanUpFailedStart(tls, group, hashing, storage);
+            throw new IllegalStateException("cannot listen on " + config.bind() + ":" + config.port() + ": "
+                    + e.getMessage(), e);
         }
+    }
+
+    private static void cleanUpFailedStart(TlsService tls, EventLoopGroup group, ExecutorService hashing,
+                                           Storage storage) {
+        if (tls != null) {
+            tls.close();
+        }
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        hashing.shutdownNow();
+        storage.close();
     }
 
     /** With {@code --secure}: the certificate, its renewal and the plain-HTTP port; null otherwise. */
