@@ -25,8 +25,9 @@ public enum Flag {
             "ACME directory that --domain certificates come from (Let's Encrypt staging, another CA, a test server)"),
     ACME_TRUST("acme_trust", "FILE", c -> c.acmeTrust() == null ? "none" : c.acmeTrust().toString(),
             "PEM file of CA certificates to check the ACME directory's HTTPS against instead of the JVM's"),
-    HTTP_PORT("http_port", "PORT", c -> "80 with --domain, otherwise -1 (off)",
-            "with --secure: plain-HTTP port for ACME HTTP-01 challenges and redirects to HTTPS; -1 turns it off"),
+    HTTP_PORT("http_port", "PORT", c -> c.httpPort() == BrokerConfig.HTTP_PORT_OFF ? "-1 (off)" : Integer.toString(c.httpPort()),
+            "with --secure: plain-HTTP port for ACME HTTP-01 challenges and redirects to HTTPS (80 by default with"
+                    + " --domain); -1 turns it off"),
     DB("db", "DIR", c -> c.db().toString(),
             "directory of the embedded database"),
     ADMIN_TOKEN("admin_token", "TOKEN", c -> c.adminToken(),
