@@ -4,7 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.util.ByteProcessor;
+import io.netty.util.concurrent.FastThreadLocal;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
@@ -39,14 +39,13 @@ final class SseHandler extends ChannelInboundHandlerAdapter {
     private boolean chunkSizeDone;
     private ByteBuf head;
     /** The start of a line that has not ended yet in the bytes read so far. */
-    private ByteBuf partial;
+    private byte[] partial;
+    private int partialLength;
 
     // The event being assembled.
     private boolean hasData;
     private long publishMicros = -1;
     private long seq = -1;
-
-    private final ByteProcessor findNewline = ByteProcessor.FIND_LF;
 
     SseHandler(Subscriber subscriber, Subscriber.Listener listener, ByteBuf request) {
         this.subscriber = subscriber;
@@ -130,32 +129,57 @@ final class SseHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * The bytes of a read as an array: the buffer's own when it has one, else a copy into this loop's scratch array
+     * (one memcpy; scanning a direct buffer byte by byte through its accessors costs several times more).
+     */
     private void readBody(ByteBuf in) {
-        while (in.isReadable()) {
+        int n = in.readableBytes();
+        if (in.hasArray()) {
+            int off = in.arrayOffset() + in.readerIndex();
+            readBody(in.array(), off, off + n);
+        } else {
+            byte[] scratch = SCRATCH.get();
+            if (scratch.length < n) {
+                scratch = new byte[Math.max(n, 2 * scratch.length)];
+                SCRATCH.set(scratch);
+            }
+            in.getBytes(in.readerIndex(), scratch, 0, n);
+            readBody(scratch, 0, n);
+        }
+        in.skipBytes(n);
+    }
+
+    private static final FastThreadLocal<byte[]> SCRATCH = new FastThreadLocal<>() {
+        @Override
+        protected byte[] initialValue() {
+            return new byte[64 * 1024];
+        }
+    };
+
+    private void readBody(byte[] a, int pos, int end) {
+        while (pos < end) {
             switch (state) {
-                case BODY -> {
-                    lines(in, in.writerIndex());
-                }
+                case BODY -> pos = lines(a, pos, end);
                 case CHUNK_SIZE -> {
-                    int lf = in.forEachByte(findNewline);
-                    int end = lf < 0 ? in.writerIndex() : lf;
-                    for (int i = in.readerIndex(); i < end && !chunkSizeDone; i++) {
-                        int digit = Character.digit(in.getByte(i), 16);
+                    int lf = indexOfLf(a, pos, end);
+                    int stop = lf < 0 ? end : lf;
+                    for (int i = pos; i < stop && !chunkSizeDone; i++) {
+                        int digit = Character.digit(a[i], 16);
                         if (digit >= 0) {
                             chunkSize = chunkSize * 16 + digit;
                         } else {
                             chunkSizeDone = true; // CR or a chunk extension
                         }
                     }
-                    in.readerIndex(end);
+                    pos = stop;
                     if (lf >= 0) {
-                        in.skipBytes(1);
+                        pos++;
                         long size = chunkSize;
                         chunkSize = 0;
                         chunkSizeDone = false;
                         if (size == 0) {
                             state = FAILED; // the last chunk: the server ended the stream
-                            in.skipBytes(in.readableBytes());
                             return;
                         }
                         chunkRemaining = size;
@@ -163,117 +187,130 @@ final class SseHandler extends ChannelInboundHandlerAdapter {
                     }
                 }
                 case CHUNK_DATA -> {
-                    int take = (int) Math.min(chunkRemaining, in.readableBytes());
-                    lines(in, in.readerIndex() + take);
+                    int take = (int) Math.min(chunkRemaining, end - pos);
+                    pos = lines(a, pos, pos + take);
                     chunkRemaining -= take;
                     if (chunkRemaining == 0) {
                         state = CHUNK_END;
                     }
                 }
                 case CHUNK_END -> {
-                    byte b = in.readByte();
-                    if (b == '\n') {
+                    if (a[pos++] == '\n') {
                         state = CHUNK_SIZE;
                     }
                 }
                 default -> {
-                    in.skipBytes(in.readableBytes());
                     return;
                 }
             }
         }
     }
 
-    /** Consumes {@code in} up to {@code limit}, handling every complete line and keeping an incomplete tail. */
-    private void lines(ByteBuf in, int limit) {
-        while (in.readerIndex() < limit) {
-            int start = in.readerIndex();
-            int lf = in.forEachByte(start, limit - start, findNewline);
-            if (lf < 0) {
-                if (partial == null) {
-                    partial = Unpooled.buffer(256);
-                }
-                if (partial.readableBytes() + (limit - start) > MAX_LINE) {
-                    partial.clear(); // a runaway line: not an event this tool sent
-                }
-                partial.writeBytes(in, start, limit - start);
-                in.readerIndex(limit);
-                return;
+    private static int indexOfLf(byte[] a, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (a[i] == '\n') {
+                return i;
             }
-            if (partial != null && partial.isReadable()) {
-                partial.writeBytes(in, start, lf - start);
-                line(partial, partial.readerIndex(), partial.writerIndex());
-                partial.clear();
-            } else {
-                line(in, start, lf);
-            }
-            in.readerIndex(lf + 1);
         }
+        return -1;
     }
 
-    /** One line, without its LF, as bytes [from, to) of {@code buf}. */
-    private void line(ByteBuf buf, int from, int to) {
-        if (to > from && buf.getByte(to - 1) == '\r') {
+    /** Consumes {@code a[pos, limit)}, handling every complete line and keeping an incomplete tail; returns limit. */
+    private int lines(byte[] a, int pos, int limit) {
+        while (pos < limit) {
+            int lf = indexOfLf(a, pos, limit);
+            if (lf < 0) {
+                int length = limit - pos;
+                if (partialLength + length > MAX_LINE) {
+                    partialLength = 0; // a runaway line: not an event this tool sent
+                }
+                if (partial == null || partial.length < partialLength + length) {
+                    byte[] grown = new byte[Math.max(256, Math.max(partialLength + length, 2 * partialLength))];
+                    if (partial != null) {
+                        System.arraycopy(partial, 0, grown, 0, partialLength);
+                    }
+                    partial = grown;
+                }
+                System.arraycopy(a, pos, partial, partialLength, length);
+                partialLength += length;
+                return limit;
+            }
+            if (partialLength > 0) {
+                int length = lf - pos;
+                if (partial.length < partialLength + length) {
+                    partial = java.util.Arrays.copyOf(partial, partialLength + length);
+                }
+                System.arraycopy(a, pos, partial, partialLength, length);
+                line(partial, 0, partialLength + length);
+                partialLength = 0;
+            } else {
+                line(a, pos, lf);
+            }
+            pos = lf + 1;
+        }
+        return pos;
+    }
+
+    /** One line, without its LF, as bytes [from, to) of {@code b}. */
+    private void line(byte[] b, int from, int to) {
+        if (to > from && b[to - 1] == '\r') {
             to--;
         }
         if (to == from) {
             dispatch();
             return;
         }
-        byte first = buf.getByte(from);
+        byte first = b[from];
         if (first == ':') {
             return; // a comment: the heartbeat
         }
-        if (first == 'd' && startsWith(buf, from, to, "data:")) {
-            int at = from + 5;
-            if (at < to && buf.getByte(at) == ' ') {
+        if (first == 'd' && startsWith(b, from, to, DATA)) {
+            int at = from + DATA.length;
+            if (at < to && b[at] == ' ') {
                 at++;
             }
             hasData = true;
-            parseData(buf, at, to);
-        } else if (first == 'i' && startsWith(buf, from, to, "id:")) {
-            int at = from + 3;
-            if (at < to && buf.getByte(at) == ' ') {
+            parseData(b, at, to);
+        } else if (first == 'i' && startsWith(b, from, to, ID)) {
+            int at = from + ID.length;
+            if (at < to && b[at] == ' ') {
                 at++;
             }
-            subscriber.lastEventId = buf.toString(at, to - at, StandardCharsets.US_ASCII);
+            subscriber.lastEventId(b, at, to - at);
         }
         // event: and anything else are not needed
     }
 
+    private static final byte[] DATA = "data:".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] ID = "id:".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] TIME = "{\"t\":".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] SEQ = ",\"s\":".getBytes(StandardCharsets.US_ASCII);
+
     /** The data this tool publishes starts {@code {"t":<micros>,"s":<seq>}; anything else gets -1s. */
-    private void parseData(ByteBuf buf, int from, int to) {
+    private void parseData(byte[] b, int from, int to) {
         publishMicros = -1;
         seq = -1;
-        if (!startsWith(buf, from, to, "{\"t\":")) {
+        if (!startsWith(b, from, to, TIME)) {
             return;
         }
-        int at = from + 5;
+        int at = from + TIME.length;
         long t = 0;
         int digits = 0;
-        for (; at < to; at++, digits++) {
-            byte b = buf.getByte(at);
-            if (b < '0' || b > '9') {
-                break;
-            }
-            t = t * 10 + (b - '0');
+        for (; at < to && b[at] >= '0' && b[at] <= '9'; at++, digits++) {
+            t = t * 10 + (b[at] - '0');
         }
         if (digits == 0) {
             return;
         }
         publishMicros = t;
-        if (!startsWith(buf, at, to, ",\"s\":")) {
+        if (!startsWith(b, at, to, SEQ)) {
             return;
         }
-        at += 5;
+        at += SEQ.length;
         long s = 0;
         digits = 0;
-        for (; at < to; at++, digits++) {
-            byte b = buf.getByte(at);
-            if (b < '0' || b > '9') {
-                break;
-            }
-            s = s * 10 + (b - '0');
+        for (; at < to && b[at] >= '0' && b[at] <= '9'; at++, digits++) {
+            s = s * 10 + (b[at] - '0');
         }
         if (digits > 0) {
             seq = s;
@@ -292,12 +329,12 @@ final class SseHandler extends ChannelInboundHandlerAdapter {
         seq = -1;
     }
 
-    private static boolean startsWith(ByteBuf buf, int from, int to, String prefix) {
-        if (to - from < prefix.length()) {
+    private static boolean startsWith(byte[] b, int from, int to, byte[] prefix) {
+        if (to - from < prefix.length) {
             return false;
         }
-        for (int i = 0; i < prefix.length(); i++) {
-            if (buf.getByte(from + i) != prefix.charAt(i)) {
+        for (int i = 0; i < prefix.length; i++) {
+            if (b[from + i] != prefix[i]) {
                 return false;
             }
         }
@@ -333,10 +370,6 @@ final class SseHandler extends ChannelInboundHandlerAdapter {
         if (head != null) {
             head.release();
             head = null;
-        }
-        if (partial != null) {
-            partial.release();
-            partial = null;
         }
         IOException closed = new IOException("connection closed");
         opened.completeExceptionally(closed);

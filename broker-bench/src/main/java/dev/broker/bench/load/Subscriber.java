@@ -1,6 +1,7 @@
 package dev.broker.bench.load;
 
 import io.netty.channel.Channel;
+import java.nio.charset.StandardCharsets;
 
 /**
  * One simulated subscriber, across its connections: what it has seen so far. Written only by its channel's event
@@ -29,8 +30,12 @@ public final class Subscriber {
     final int index;
     volatile Channel channel;
     volatile boolean dropping;
-    /** The id of the last event received, as the server wrote it; sent back as Last-Event-ID on a resume. */
-    String lastEventId;
+    /**
+     * The id of the last event received, as the server wrote it (sent back as Last-Event-ID on a resume): kept as
+     * bytes, so that a delivery costs no allocation; a String only when asked for.
+     */
+    private byte[] lastEventId = new byte[24];
+    private int lastEventIdLength = -1;
     /** Events received on the current connection. */
     int events;
     /** Events counted by the scenario (for example those of the measured phase). */
@@ -50,7 +55,15 @@ public final class Subscriber {
     }
 
     public String lastEventId() {
-        return lastEventId;
+        return lastEventIdLength < 0 ? null : new String(lastEventId, 0, lastEventIdLength, StandardCharsets.US_ASCII);
+    }
+
+    void lastEventId(byte[] bytes, int from, int length) {
+        if (length > lastEventId.length) {
+            lastEventId = new byte[length];
+        }
+        System.arraycopy(bytes, from, lastEventId, 0, length);
+        lastEventIdLength = length;
     }
 
     public int events() {
