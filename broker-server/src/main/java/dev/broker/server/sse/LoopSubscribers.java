@@ -1,12 +1,17 @@
 package dev.broker.server.sse;
 
+import dev.broker.storage.Event;
+import dev.broker.storage.EventLog;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.channel.group.ChannelMatchers;
 import io.netty.util.internal.PlatformDependent;
+import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
@@ -20,14 +25,30 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * event waiting by then to the live streams of its tenant and flushes each touched stream once at the end. So a
  * burst costs one task and about one syscall per stream, however many events it holds, while a lone event still
  * leaves at once.
+ *
+ * <p>A new stream without {@code Last-Event-ID} gets its snapshot from the tenant's {@link SnapshotCache} on this
+ * loop, written and promoted to live in one task, so no event can fall between. While the cache fills, new streams
+ * wait for that one read. A tenant without streams is kept for {@link #LINGER_NANOS}, so that the clients of a
+ * dropped connection all reconnecting find the cache warm.
  */
 final class LoopSubscribers {
 
+    private static final System.Logger LOG = System.getLogger(LoopSubscribers.class.getName());
+
+    /** How long a tenant's snapshot cache outlives its last stream on a loop. */
+    static final long LINGER_NANOS =
+            TimeUnit.MILLISECONDS.toNanos(Long.getLong("broker.sse.snapshotLingerMillis", 30_000));
+    /** How often a loop looks for tenants whose linger is over. */
+    static final long SWEEP_INTERVAL_NANOS = Math.max(TimeUnit.MILLISECONDS.toNanos(100),
+            Math.min(LINGER_NANOS / 4, TimeUnit.SECONDS.toNanos(5)));
+
     /** An encoded event on its way to this loop. */
-    private record Delivery(String tenant, long id, ByteBuf frame) {
+    private record Delivery(String tenant, String name, long id, ByteBuf frame) {
     }
 
     final EventLoop loop;
+    private final EventLog log;
+    private final ByteBufAllocator alloc;
     private final Map<String, TenantSubscribers> tenants = new HashMap<>();
     private final List<TenantSubscribers> dirty = new ArrayList<>();
     private final Queue<Delivery> inbox = PlatformDependent.newMpscQueue();
@@ -44,17 +65,24 @@ final class LoopSubscribers {
     private volatile long lastDrainNanos = System.nanoTime() - MIN_DRAIN_INTERVAL_NANOS;
     /** The id of the last event this loop took from the feed (of any tenant). */
     private long lastDeliveredId;
+    /** Set by {@link #closeAll}: no more caching, and tenants go as soon as their streams do. */
+    private boolean closing;
 
-    LoopSubscribers(EventLoop loop) {
+    LoopSubscribers(EventLoop loop, EventLog log, ByteBufAllocator alloc) {
         this.loop = loop;
+        this.log = log;
+        this.alloc = alloc;
         // A drain waiting for its interval is a scheduled task, and a loop that shuts down cancels those: release
-        // whatever it would have delivered.
-        loop.terminationFuture().addListener(terminated -> releaseInbox());
+        // whatever it would have delivered, and the cached snapshots (the loop no longer runs, so no race).
+        loop.terminationFuture().addListener(terminated -> {
+            releaseInbox();
+            releaseTenants();
+        });
     }
 
     /** Hands an encoded event (ownership taken) to this loop; callable from any thread. */
-    void post(String tenant, long id, ByteBuf frame) {
-        inbox.offer(new Delivery(tenant, id, frame));
+    void post(String tenant, String name, long id, ByteBuf frame) {
+        inbox.offer(new Delivery(tenant, name, id, frame));
         if (drainScheduled.compareAndSet(false, true)) {
             try {
                 long wait = lastDrainNanos + MIN_DRAIN_INTERVAL_NANOS - System.nanoTime();
@@ -76,7 +104,7 @@ final class LoopSubscribers {
         lastDrainNanos = System.nanoTime();
         Delivery delivery;
         while ((delivery = inbox.poll()) != null) {
-            deliver(delivery.tenant, delivery.id, delivery.frame);
+            deliver(delivery.tenant, delivery.name, delivery.id, delivery.frame);
         }
         for (TenantSubscribers subscribers : dirty) {
             subscribers.dirty = false;
@@ -99,7 +127,7 @@ final class LoopSubscribers {
     }
 
     /** Writes one event (ownership taken) to the tenant's streams on this loop; the drain flushes. */
-    private void deliver(String tenant, long id, ByteBuf frame) {
+    private void deliver(String tenant, String name, long id, ByteBuf frame) {
         // Every event of every tenant passes every loop, in id order.
         lastDeliveredId = id;
         TenantSubscribers subscribers = tenants.get(tenant);
@@ -107,6 +135,7 @@ final class LoopSubscribers {
             frame.release();
             return;
         }
+        subscribers.cache.record(name, id, frame);
         if (!subscribers.live.isEmpty()) {
             subscribers.addToBurst(frame.retain());
             if (!subscribers.dirty) {
@@ -130,7 +159,72 @@ final class LoopSubscribers {
     }
 
     void join(SseSession session) {
-        tenants.computeIfAbsent(session.principal().tenant(), t -> new TenantSubscribers(t, loop)).joining.add(session);
+        tenant(session.principal().tenant()).joining.add(session);
+    }
+
+    private TenantSubscribers tenant(String tenant) {
+        TenantSubscribers subscribers = tenants.computeIfAbsent(tenant, t -> new TenantSubscribers(t, loop));
+        subscribers.idleSince = 0;
+        return subscribers;
+    }
+
+    /**
+     * Starts a stream's snapshot from the cache: at once when it is ready, else once the one read that fills it
+     * completes. False when the tenant is not cached (too large, or shutting down): the session reads it itself.
+     */
+    boolean snapshotFromCache(SseSession session) {
+        if (closing) {
+            return false;
+        }
+        TenantSubscribers subscribers = tenant(session.principal().tenant());
+        switch (subscribers.cache.state()) {
+            case READY -> serveSnapshot(subscribers, session);
+            case FILLING -> subscribers.awaitingSnapshot.add(session);
+            case EMPTY -> {
+                subscribers.awaitingSnapshot.add(session);
+                fill(subscribers);
+            }
+            case OFF -> {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void fill(TenantSubscribers subscribers) {
+        // Recording starts before the read is issued: the read sees every event delivered so far.
+        subscribers.cache.startFilling();
+        log.latest(subscribers.tenant)
+                .whenCompleteAsync((events, failure) -> filled(subscribers, events, failure), loop);
+    }
+
+    private void filled(TenantSubscribers subscribers, List<Event> events, Throwable failure) {
+        if (subscribers.released || closing) {
+            return;
+        }
+        List<SseSession> waiting = List.copyOf(subscribers.awaitingSnapshot);
+        subscribers.awaitingSnapshot.clear();
+        if (failure != null) {
+            LOG.log(Level.ERROR, "reading the snapshot of a tenant failed; closing the streams waiting for it", failure);
+            subscribers.cache.clear();
+            waiting.forEach(session -> session.channel().close());
+            leaveIfUnused(subscribers);
+            return;
+        }
+        subscribers.cache.fill(events, alloc);
+        for (SseSession session : waiting) {
+            if (subscribers.cache.state() == SnapshotCache.State.READY) {
+                serveSnapshot(subscribers, session);
+            } else {
+                // Over the cache's limits: it joined after the read was issued, so it needs a read of its own.
+                session.readSnapshot();
+            }
+        }
+    }
+
+    private void serveSnapshot(TenantSubscribers subscribers, SseSession session) {
+        subscribers.joining.add(session);
+        session.sendCachedSnapshot(subscribers.cache.snapshot(alloc), subscribers.cache.lastId());
     }
 
     /** The session has caught up: from now on it is fed by the group. */
@@ -153,10 +247,44 @@ final class LoopSubscribers {
             return;
         }
         subscribers.joining.remove(session);
+        subscribers.awaitingSnapshot.remove(session);
         subscribers.live.remove(session.channel());
-        if (subscribers.isEmpty()) {
-            tenants.remove(tenant);
+        leaveIfUnused(subscribers);
+    }
+
+    /** A tenant without streams lingers while its cache is worth keeping, else goes at once. */
+    private void leaveIfUnused(TenantSubscribers subscribers) {
+        if (!subscribers.isEmpty() || subscribers.idleSince != 0) {
+            return;
         }
+        SnapshotCache.State cache = subscribers.cache.state();
+        if (!closing && (cache == SnapshotCache.State.READY || cache == SnapshotCache.State.FILLING)) {
+            // Never 0, which means in use.
+            subscribers.idleSince = System.nanoTime() | 1;
+        } else {
+            tenants.remove(subscribers.tenant);
+            subscribers.release();
+        }
+    }
+
+    /** Drops the tenants whose linger is over; run every {@link #SWEEP_INTERVAL_NANOS}. */
+    void sweep() {
+        sweep(System.nanoTime());
+    }
+
+    void sweep(long now) {
+        for (Iterator<TenantSubscribers> it = tenants.values().iterator(); it.hasNext(); ) {
+            TenantSubscribers subscribers = it.next();
+            if (subscribers.idleSince != 0 && now - subscribers.idleSince >= LINGER_NANOS) {
+                it.remove();
+                subscribers.release();
+            }
+        }
+    }
+
+    /** How many tenants this loop holds (streams or a lingering cache); for tests. */
+    int tenantCount() {
+        return tenants.size();
     }
 
     void heartbeat() {
@@ -189,15 +317,34 @@ final class LoopSubscribers {
                 doomed.add(session.channel());
             }
         }
+        for (SseSession session : subscribers.awaitingSnapshot) {
+            if (session.principal().username().equals(username)) {
+                doomed.add(session.channel());
+            }
+        }
         doomed.forEach(Channel::close);
     }
 
     void closeAll() {
+        closing = true;
         List<Channel> all = new ArrayList<>();
-        for (TenantSubscribers subscribers : tenants.values()) {
+        for (Iterator<TenantSubscribers> it = tenants.values().iterator(); it.hasNext(); ) {
+            TenantSubscribers subscribers = it.next();
             all.addAll(subscribers.live);
             subscribers.joining.forEach(session -> all.add(session.channel()));
+            subscribers.awaitingSnapshot.forEach(session -> all.add(session.channel()));
+            subscribers.cache.release();
+            if (subscribers.isEmpty()) {
+                it.remove();
+                subscribers.release();
+            }
         }
         all.forEach(Channel::close);
+    }
+
+    /** After the loop terminated (no race with it): whatever tenants are left. */
+    private void releaseTenants() {
+        tenants.values().forEach(TenantSubscribers::release);
+        tenants.clear();
     }
 }

@@ -20,8 +20,8 @@ import java.util.function.Consumer;
 /**
  * Fans new events out to the SSE streams. It listens to the store's feed: each event is encoded once, and the
  * same bytes go to every event loop, which writes them to its streams of the event's tenant (see
- * {@link LoopSubscribers}). Also runs one heartbeat timer per loop for all its streams, and closes streams on
- * revocation and shutdown.
+ * {@link LoopSubscribers}). Also runs one heartbeat timer per loop for all its streams, and one sweep of the
+ * snapshot caches that outlived their streams, and closes streams on revocation and shutdown.
  */
 public final class SseHub implements Consumer<Event> {
 
@@ -34,9 +34,11 @@ public final class SseHub implements Consumer<Event> {
         this.alloc = alloc;
         this.log = log;
         for (EventExecutor executor : group) {
-            LoopSubscribers subscribers = new LoopSubscribers((EventLoop) executor);
+            LoopSubscribers subscribers = new LoopSubscribers((EventLoop) executor, log, alloc);
             byLoop.put(executor, subscribers);
             loops.add(subscribers);
+            executor.scheduleAtFixedRate(subscribers::sweep, LoopSubscribers.SWEEP_INTERVAL_NANOS,
+                    LoopSubscribers.SWEEP_INTERVAL_NANOS, TimeUnit.NANOSECONDS);
             if (heartbeatSeconds > 0) {
                 executor.scheduleAtFixedRate(subscribers::heartbeat, heartbeatSeconds, heartbeatSeconds, TimeUnit.SECONDS);
             }
@@ -49,7 +51,7 @@ public final class SseHub implements Consumer<Event> {
         ByteBuf frame = SseFrames.encode(alloc, event);
         try {
             for (LoopSubscribers subscribers : loops) {
-                subscribers.post(event.tenant(), event.id(), frame.retainedDuplicate());
+                subscribers.post(event.tenant(), event.name(), event.id(), frame.retainedDuplicate());
             }
         } finally {
             frame.release();

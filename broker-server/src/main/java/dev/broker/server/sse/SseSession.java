@@ -27,6 +27,9 @@ import java.util.concurrent.TimeUnit;
  * writability. If the queue overflows while history is read, it is dropped and the missing events are read from
  * the log instead, so a slow catch-up costs disk reads, never unbounded memory.
  *
+ * <p>A snapshot usually comes from the loop's {@link SnapshotCache} instead of a read: one write of shared bytes,
+ * then the same hand-off, which then has nothing queued and usually goes live in the same task.
+ *
  * <p>A stream that stays unwritable (its unsent data above the high water mark) for {@link #STALL_MILLIS} is
  * closed, whatever its state: one big event or a burst momentarily passing the mark is not a slow consumer.
  */
@@ -86,13 +89,36 @@ public final class SseSession {
     void start(Long lastEventId) {
         assert channel.eventLoop().inEventLoop() : "SSE session started off its event loop";
         channel.attr(KEY).set(this);
-        subscribers.join(this);
         if (lastEventId == null) {
-            sendSnapshot();
+            if (!subscribers.snapshotFromCache(this)) {
+                readSnapshot();
+            }
         } else {
+            subscribers.join(this);
             lastWrittenId = lastEventId;
             replayPage();
         }
+    }
+
+    /** The snapshot the uncached way: join, then read it from the log. */
+    void readSnapshot() {
+        subscribers.join(this);
+        sendSnapshot();
+    }
+
+    /**
+     * Writes the cached snapshot (ownership taken), whose largest id is {@code lastId}, then goes live; the session
+     * has joined in the same task, so nothing is queued yet and the feed has usually passed {@code lastId} already.
+     */
+    void sendCachedSnapshot(ByteBuf snapshot, long lastId) {
+        assert state == State.JOINING && queue.isEmpty();
+        if (snapshot.isReadable()) {
+            channel.write(snapshot, channel.voidPromise());
+        } else {
+            snapshot.release();
+        }
+        lastWrittenId = lastId;
+        goLive();
     }
 
     private void sendSnapshot() {

@@ -5,14 +5,26 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
-/** One tenant's streams on one event loop: the live ones in a ChannelGroup, and those still catching up. */
+/**
+ * One tenant's streams on one event loop: the live ones in a ChannelGroup, those still catching up, and those
+ * waiting for the snapshot cache to fill; plus the cache, which outlives the last stream for a while.
+ */
 final class TenantSubscribers {
 
     final String tenant;
     final ChannelGroup live;
     final List<SseSession> joining = new ArrayList<>(2);
+    /** New streams waiting for the cache's read; a set, as a storm of them may close while they wait. */
+    final Set<SseSession> awaitingSnapshot = new LinkedHashSet<>();
+    final SnapshotCache cache = new SnapshotCache();
+    /** When the last stream left (System.nanoTime), while the tenant is kept for its cache; 0 while in use. */
+    long idleSince;
+    /** Removed from its loop: a read completing later must not touch it. */
+    boolean released;
     /** Whether the group has writes waiting for the loop's next flush. */
     boolean dirty;
     /**
@@ -56,6 +68,16 @@ final class TenantSubscribers {
     }
 
     boolean isEmpty() {
-        return live.isEmpty() && joining.isEmpty();
+        return live.isEmpty() && joining.isEmpty() && awaitingSnapshot.isEmpty();
+    }
+
+    /** Once removed from the loop: frees the cached bytes (and a burst, though none outlives a drain). */
+    void release() {
+        released = true;
+        cache.release();
+        ByteBuf pending = takeBurst();
+        if (pending != null) {
+            pending.release();
+        }
     }
 }
