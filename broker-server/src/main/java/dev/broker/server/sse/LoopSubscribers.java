@@ -6,7 +6,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
-import io.netty.channel.group.ChannelMatchers;
 import io.netty.util.internal.PlatformDependent;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
@@ -110,10 +109,11 @@ final class LoopSubscribers {
             subscribers.dirty = false;
             ByteBuf burst = subscribers.takeBurst();
             if (burst != null) {
-                // The whole burst, as one shared buffer, to every live stream: one write each.
-                subscribers.live.write(burst, ChannelMatchers.all(), true);
+                // The whole burst, as one shared buffer, to every live stream: one write and flush each.
+                subscribers.live.write(burst, true);
+            } else {
+                subscribers.live.flush();
             }
-            subscribers.live.flush();
         }
         dirty.clear();
     }
@@ -235,9 +235,9 @@ final class LoopSubscribers {
         // them from history): send it to them before the newcomer joins; the drain flushes.
         ByteBuf pending = subscribers.takeBurst();
         if (pending != null) {
-            subscribers.live.write(pending, ChannelMatchers.all(), true);
+            subscribers.live.write(pending, false);
         }
-        subscribers.live.add(session.channel());
+        subscribers.live.add(session);
     }
 
     void leave(SseSession session) {
@@ -248,7 +248,7 @@ final class LoopSubscribers {
         }
         subscribers.joining.remove(session);
         subscribers.awaitingSnapshot.remove(session);
-        subscribers.live.remove(session.channel());
+        subscribers.live.remove(session);
         leaveIfUnused(subscribers);
     }
 
@@ -290,7 +290,7 @@ final class LoopSubscribers {
     void heartbeat() {
         for (TenantSubscribers subscribers : tenants.values()) {
             if (!subscribers.live.isEmpty()) {
-                subscribers.live.writeAndFlush(SseFrames.HEARTBEAT.duplicate(), ChannelMatchers.all(), true);
+                subscribers.live.write(SseFrames.HEARTBEAT.duplicate(), true);
             }
             for (SseSession session : subscribers.joining) {
                 if (session.caughtUp()) {
@@ -306,12 +306,11 @@ final class LoopSubscribers {
             return;
         }
         List<Channel> doomed = new ArrayList<>();
-        for (Channel channel : subscribers.live) {
-            SseSession session = SseSession.of(channel);
-            if (session != null && session.principal().username().equals(username)) {
-                doomed.add(channel);
+        subscribers.live.forEach(session -> {
+            if (session.principal().username().equals(username)) {
+                doomed.add(session.channel());
             }
-        }
+        });
         for (SseSession session : subscribers.joining) {
             if (session.principal().username().equals(username)) {
                 doomed.add(session.channel());
@@ -330,7 +329,7 @@ final class LoopSubscribers {
         List<Channel> all = new ArrayList<>();
         for (Iterator<TenantSubscribers> it = tenants.values().iterator(); it.hasNext(); ) {
             TenantSubscribers subscribers = it.next();
-            all.addAll(subscribers.live);
+            subscribers.live.forEach(session -> all.add(session.channel()));
             subscribers.joining.forEach(session -> all.add(session.channel()));
             subscribers.awaitingSnapshot.forEach(session -> all.add(session.channel()));
             subscribers.cache.release();

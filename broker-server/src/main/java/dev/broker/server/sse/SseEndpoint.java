@@ -67,7 +67,7 @@ public final class SseEndpoint implements Endpoint {
                 return;
             }
             ChannelPipeline pipeline = channel.pipeline();
-            pipeline.addBefore(HandlerNames.EXCEPTIONS, HandlerNames.SSE_STREAM, new SseStreamHandler());
+            pipeline.addBefore(HandlerNames.EXCEPTIONS, HandlerNames.SSE_STREAM, SseStreamHandler.INSTANCE);
             if (http2) {
                 pipeline.replace(HandlerNames.HTTP_CODEC, HandlerNames.SSE_H2_ENCODER, Http2SseEncoder.INSTANCE);
                 Http2IdleTimeout.holdOpen(channel);

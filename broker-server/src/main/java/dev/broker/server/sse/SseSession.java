@@ -56,8 +56,11 @@ public final class SseSession {
     private final Principal principal;
     private final EventLog log;
     private final LoopSubscribers subscribers;
-    private final ArrayDeque<Queued> queue = new ArrayDeque<>();
+    /** Created by the first event queued: most streams never need one, and an idle stream should cost little. */
+    private ArrayDeque<Queued> queue;
     private State state = State.JOINING;
+    /** Its place among its tenant's live streams on the loop (see {@link LiveStreams}); -1 when not live. */
+    int liveSlot = -1;
     /** The highest id written to the stream so far (or given as Last-Event-ID). */
     private long lastWrittenId;
     /** Counts queue overflows, so a history read can tell whether it raced one. */
@@ -111,7 +114,7 @@ public final class SseSession {
      * has joined in the same task, so nothing is queued yet and the feed has usually passed {@code lastId} already.
      */
     void sendCachedSnapshot(ByteBuf snapshot, long lastId) {
-        assert state == State.JOINING && queue.isEmpty();
+        assert state == State.JOINING && (queue == null || queue.isEmpty());
         if (snapshot.isReadable()) {
             channel.write(snapshot, channel.voidPromise());
         } else {
@@ -169,7 +172,7 @@ public final class SseSession {
      */
     private void goLive() {
         Queued queued;
-        while ((queued = queue.poll()) != null) {
+        while (queue != null && (queued = queue.poll()) != null) {
             if (queued.id > lastWrittenId) {
                 channel.write(queued.frame, channel.voidPromise());
                 lastWrittenId = queued.id;
@@ -177,6 +180,7 @@ public final class SseSession {
                 queued.frame.release();
             }
         }
+        queue = null; // a live stream is fed by the group from now on
         channel.flush();
         if (subscribers.feedHasPassed(lastWrittenId)) {
             // The common case: no delivery of what history covered is still on its way.
@@ -205,6 +209,9 @@ public final class SseSession {
             state = State.LIVE;
             subscribers.promote(this);
             return;
+        }
+        if (queue == null) {
+            queue = new ArrayDeque<>();
         }
         if (queue.size() >= MAX_QUEUED) {
             releaseQueue();
@@ -263,7 +270,7 @@ public final class SseSession {
 
     private void releaseQueue() {
         Queued queued;
-        while ((queued = queue.poll()) != null) {
+        while (queue != null && (queued = queue.poll()) != null) {
             queued.frame.release();
         }
     }

@@ -1,5 +1,6 @@
 package dev.broker.server.sse;
 
+import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
@@ -8,7 +9,14 @@ import io.netty.util.ReferenceCountUtil;
  * The pipeline's stream end once a request became an SSE stream: whatever the client still sends is dropped,
  * writability changes reach the session (a slow consumer is closed), and a closed channel leaves its tenant.
  */
+@Sharable
 final class SseStreamHandler extends ChannelInboundHandlerAdapter {
+
+    /** Stateless (the state is the session's), so one instance serves every stream. */
+    static final SseStreamHandler INSTANCE = new SseStreamHandler();
+
+    private SseStreamHandler() {
+    }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {

@@ -2,21 +2,19 @@ package dev.broker.server.sse;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 
 /**
- * One tenant's streams on one event loop: the live ones in a ChannelGroup, those still catching up, and those
+ * One tenant's streams on one event loop: the live ones, those still catching up, and those
  * waiting for the snapshot cache to fill; plus the cache, which outlives the last stream for a while.
  */
 final class TenantSubscribers {
 
     final String tenant;
-    final ChannelGroup live;
+    final LiveStreams live = new LiveStreams();
     final List<SseSession> joining = new ArrayList<>(2);
     /** New streams waiting for the cache's read; a set, as a storm of them may close while they wait. */
     final Set<SseSession> awaitingSnapshot = new LinkedHashSet<>();
@@ -36,7 +34,6 @@ final class TenantSubscribers {
 
     TenantSubscribers(String tenant, EventLoop loop) {
         this.tenant = tenant;
-        this.live = new DefaultChannelGroup("sse:" + tenant, loop);
     }
 
     /**

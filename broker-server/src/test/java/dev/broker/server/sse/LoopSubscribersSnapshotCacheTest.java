@@ -103,7 +103,7 @@ class LoopSubscribersSnapshotCacheTest {
     private EmbeddedChannel open() throws Exception {
         return onLoop(() -> {
             // Each its own id: EmbeddedChannels share one by default, and a ChannelGroup keeps channels by id.
-            EmbeddedChannel channel = new EmbeddedChannel(DefaultChannelId.newInstance(), new SseStreamHandler());
+            EmbeddedChannel channel = new EmbeddedChannel(DefaultChannelId.newInstance(), SseStreamHandler.INSTANCE);
             channels.add(channel);
             new SseSession(channel, new Principal("u", TENANT), log, subscribers).start(null);
             return channel;
