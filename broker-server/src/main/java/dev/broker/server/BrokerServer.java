@@ -107,9 +107,10 @@ public final class BrokerServer implements AutoCloseable {
             endpoints.put(Route.SSE, new SseEndpoint(hub));
             endpoints.put(Route.HEALTHZ, (ctx, request) -> {
                 if (storage.isOpen()) {
-                    HttpResponses.object(ctx, request.keepAlive(), g -> g.writeStringField("status", "ok"));
+                    HttpResponses.object(ctx, request.slot(), g -> g.writeStringField("status", "ok"));
                 } else {
-                    HttpResponses.error(ctx, false, HttpResponseStatus.SERVICE_UNAVAILABLE, "storage is closed");
+                    HttpResponses.error(ctx, request.slot().closing(), HttpResponseStatus.SERVICE_UNAVAILABLE,
+                            "storage is closed");
                 }
             });
 

@@ -23,6 +23,7 @@ import java.util.regex.Pattern;
 final class BrokerTarget implements Target {
 
     private static final Pattern JWT = Pattern.compile("\"jwt\"\\s*:\\s*\"([^\"]+)\"");
+    private static final Pattern ACK_ID = Pattern.compile("\"id\":\"([0-9]{1,18})\"");
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final InetSocketAddress address;
@@ -88,6 +89,16 @@ final class BrokerTarget implements Target {
             public ByteBuf publishRequest(ByteBufAllocator alloc, String event, byte[] json) {
                 return RequestBytes.post(alloc, publish, RequestBytes.ascii("{\"event\":" + jsonString(event) + ",\"data\":"),
                         json, new byte[] {'}'});
+            }
+
+            /** {@code {"id":"<digits>","event":"<the event sent>","timestamp":…}}, as Broker writes it (compact). */
+            @Override
+            public long acknowledgedId(String event, String body) {
+                Matcher id = ACK_ID.matcher(body);
+                if (!id.find() || !body.contains("\"event\":" + jsonString(event) + ",")) {
+                    return -1;
+                }
+                return Long.parseLong(id.group(1));
             }
         };
     }

@@ -39,10 +39,11 @@ final class InsertsMode extends Scenario {
         }
         try (LoadClient client = newClient()) {
             Publishers publishers = Publishers.open(client, conns, depth).get(10, TimeUnit.SECONDS);
+            publishers.checkAcknowledgements(stream);
             long start = System.nanoTime();
             long measureStart = start + (long) (warmup * 1e9);
             long measureEnd = measureStart + (long) (duration * 1e9);
-            long[] counts = new long[3]; // acked in window, failed, sent
+            long[] counts = new long[4]; // acked in window, failed, sent, mismatched (answer to another request)
             Histogram latency = new Histogram(3);
             boolean[] stopped = {false};
             Runnable fill = new Runnable() {
@@ -57,8 +58,9 @@ final class InsertsMode extends Scenario {
                     }
                     while (publishers.hasRoom()) {
                         long seq = counts[2]++;
-                        publishers.offer(stream.publishRequest(ByteBufAllocator.DEFAULT, eventNames[(int) (seq % names)],
-                                Payload.json(MicroClock.now(), seq, size)), (status, sentNanos) -> {
+                        String event = eventNames[(int) (seq % names)];
+                        publishers.offer(stream.publishRequest(ByteBufAllocator.DEFAULT, event,
+                                Payload.json(MicroClock.now(), seq, size)), event, (status, sentNanos) -> {
                             long now = System.nanoTime();
                             if (status > 0 && stream.accepted(status)) {
                                 if (now >= measureStart && now <= measureEnd) {
@@ -67,6 +69,9 @@ final class InsertsMode extends Scenario {
                                 }
                             } else {
                                 counts[1]++;
+                                if (status == Publishers.MISMATCHED) {
+                                    counts[3]++;
+                                }
                             }
                         });
                     }
@@ -95,6 +100,7 @@ final class InsertsMode extends Scenario {
             client.quiesce();
             result.put("inserts", counts[0])
                     .put("failures", counts[1])
+                    .put("mismatched", counts[3])
                     .put("inserts_per_s", counts[0] / duration)
                     .latencies("latency", latency);
             putServerCpu(result, before, after, counts[0], "inserts");

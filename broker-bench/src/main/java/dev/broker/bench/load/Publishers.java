@@ -6,11 +6,13 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseDecoder;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,23 +24,37 @@ import java.util.concurrent.TimeUnit;
  * loop: call every method on {@link #loop()}. Requests go out as raw bytes; responses are read with Netty's HTTP
  * decoder and matched to their requests in order. Writes are batched: {@link #offer} writes, {@link #flush} (or the
  * end of a read) sends.
+ *
+ * <p>With {@link #checkAcknowledgements}, pipelining is verified rather than trusted: each accepted response must
+ * acknowledge the event of the request it is matched with, and the ids it carries must increase along the
+ * connection (the server appends one connection's requests in order). A response that fails the check is reported
+ * as {@link #MISMATCHED} and the connection is closed (its other requests fail): nothing after it can be matched.
+ * So is a response that arrives with no request outstanding.
  */
 final class Publishers {
 
-    /** The answer to one publish; {@code status} is -1 when the connection failed first. */
+    /**
+     * The answer to one publish; {@code status} is -1 when the connection failed first, {@link #MISMATCHED} when the
+     * response did not answer this request.
+     */
     interface Ack {
         void done(int status, long sentNanos);
     }
 
-    private record Pending(Ack ack, long sentNanos) {
+    /** The status reported for a response that acknowledged another event, or out of order. */
+    static final int MISMATCHED = -2;
+
+    private record Pending(Ack ack, long sentNanos, String event) {
     }
 
     private final LoadClient client;
     private final EventLoop loop;
     private final int depth;
     private final List<Connection> connections = new ArrayList<>();
+    private boolean mismatchReported;
     private int cursor;
     private Runnable onReadComplete = () -> { };
+    private Target.Stream acknowledgements;
 
     private Publishers(LoadClient client, EventLoop loop, int depth) {
         this.client = client;
@@ -59,6 +75,11 @@ final class Publishers {
 
     EventLoop loop() {
         return loop;
+    }
+
+    /** Checks every accepted response to an {@link #offer(ByteBuf, String, Ack) offer naming its event} against it. */
+    void checkAcknowledgements(Target.Stream stream) {
+        this.acknowledgements = stream;
     }
 
     /** Runs after every batch of responses read (for closed-loop senders: send the next requests there). */
@@ -98,6 +119,11 @@ final class Publishers {
 
     /** Sends (without flushing) one request on the least busy connection; false (request released) if all are full. */
     boolean offer(ByteBuf request, Ack ack) {
+        return offer(request, null, ack);
+    }
+
+    /** Like {@link #offer(ByteBuf, Ack)}, for a publish of {@code event}, which the response must acknowledge. */
+    boolean offer(ByteBuf request, String event, Ack ack) {
         Connection best = null;
         int n = connections.size();
         for (int i = 0; i < n; i++) {
@@ -114,7 +140,7 @@ final class Publishers {
             request.release();
             return false;
         }
-        best.pending.add(new Pending(ack, System.nanoTime()));
+        best.pending.add(new Pending(ack, System.nanoTime(), event));
         best.ctx.write(request, best.ctx.voidPromise());
         best.dirty = true;
         return true;
@@ -153,6 +179,10 @@ final class Publishers {
         boolean dirty;
         boolean closing;
         private int status;
+        /** The body of the response being read, when it is to be checked. */
+        private StringBuilder body;
+        /** The largest id acknowledged on this connection. */
+        private long lastId;
 
         boolean usable() {
             return ctx != null && !closing && ctx.channel().isActive();
@@ -168,16 +198,48 @@ final class Publishers {
             try {
                 if (msg instanceof HttpResponse response) {
                     status = response.status().code();
+                    Pending next = pending.peek();
+                    body = acknowledgements != null && next != null && next.event != null ? new StringBuilder() : null;
+                }
+                if (body != null && msg instanceof HttpContent content) {
+                    body.append(content.content().toString(StandardCharsets.UTF_8));
                 }
                 if (msg instanceof LastHttpContent) {
                     Pending p = pending.poll();
-                    if (p != null) {
+                    if (p == null) {
+                        mismatch(ctx, "a response with no request outstanding");
+                    } else if (body != null && !acknowledges(p.event, body.toString())) {
+                        p.ack.done(MISMATCHED, p.sentNanos);
+                        mismatch(ctx, "the response to a publish of '" + p.event + "' was: " + body);
+                    } else {
                         p.ack.done(status, p.sentNanos);
                     }
+                    body = null;
                 }
             } finally {
                 ReferenceCountUtil.release(msg);
             }
+        }
+
+        /** Whether the response (its status in {@code status}) may answer a publish of {@code event}. */
+        private boolean acknowledges(String event, String text) {
+            if (status < 200 || status >= 300) {
+                return true; // a refusal: counted as a failure by the caller, carries no id
+            }
+            long id = acknowledgements.acknowledgedId(event, text);
+            if (id < 0 || id > 0 && id <= lastId) {
+                return false;
+            }
+            lastId = Math.max(lastId, id);
+            return true;
+        }
+
+        private void mismatch(ChannelHandlerContext ctx, String what) {
+            if (!mismatchReported) {
+                mismatchReported = true;
+                System.err.println("publishers: responses out of step with requests (" + what + "); closing");
+            }
+            ctx.close();
         }
 
         @Override

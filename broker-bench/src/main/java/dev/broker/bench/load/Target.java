@@ -32,6 +32,15 @@ public interface Target {
         default boolean accepted(int status) {
             return status >= 200 && status < 300;
         }
+
+        /**
+         * Checks that the body of an accepted publish acknowledges the event that was sent: returns the id it
+         * carries, 0 when this target's acknowledgements carry no id, or -1 when the body acknowledges something
+         * else (a response matched to the wrong request).
+         */
+        default long acknowledgedId(String event, String body) {
+            return 0;
+        }
     }
 
     static Target of(Options options) {

@@ -8,6 +8,7 @@ import dev.broker.server.http.ApiRequest;
 import dev.broker.server.http.BadRequestException;
 import dev.broker.server.http.HttpResponses;
 import dev.broker.server.http.Json;
+import dev.broker.server.http.ResponseSlot;
 import dev.broker.server.http.StringFields;
 import dev.broker.server.sse.SseHub;
 import dev.broker.storage.User;
@@ -57,13 +58,13 @@ public final class AdminEndpoints {
         String tenant = body.requiredNonEmpty(TENANT_NAME);
         requireShort(USERNAME, username);
         requireShort(TENANT_NAME, tenant);
-        boolean keepAlive = request.keepAlive();
-        if (!adminTokenAccepted(ctx, keepAlive, token)) {
+        ResponseSlot slot = request.slot();
+        if (!adminTokenAccepted(ctx, slot, token)) {
             return;
         }
         if (directory.contains(username)) {
             // Answer at once, without spending a hash; the store re-checks atomically below.
-            usernameTaken(ctx, keepAlive);
+            usernameTaken(ctx, slot);
             return;
         }
         String id = UUID.randomUUID().toString();
@@ -74,12 +75,12 @@ public final class AdminEndpoints {
                 })
                 .whenCompleteAsync((user, failure) -> {
                     if (failure != null) {
-                        Replies.internalError(ctx, keepAlive, "create_user", failure);
+                        Replies.internalError(ctx, slot, "create_user", failure);
                     } else if (user == null) {
-                        usernameTaken(ctx, keepAlive);
+                        usernameTaken(ctx, slot);
                     } else {
                         directory.put(user);
-                        HttpResponses.object(ctx, keepAlive, g -> g.writeStringField("id", id));
+                        HttpResponses.object(ctx, slot, g -> g.writeStringField("id", id));
                     }
                 }, ctx.executor());
     }
@@ -96,23 +97,23 @@ public final class AdminEndpoints {
         StringFields body = StringFields.parse(request.body(), Set.of(ADMIN_TOKEN, USERNAME));
         String token = body.required(ADMIN_TOKEN);
         String username = body.required(USERNAME);
-        boolean keepAlive = request.keepAlive();
-        if (!adminTokenAccepted(ctx, keepAlive, token)) {
+        ResponseSlot slot = request.slot();
+        if (!adminTokenAccepted(ctx, slot, token)) {
             return;
         }
         String operation = revoked ? "revoke_user" : "unrevoke_user";
         store.setRevoked(username, revoked).whenCompleteAsync((updated, failure) -> {
             if (failure != null) {
-                Replies.internalError(ctx, keepAlive, operation, failure);
+                Replies.internalError(ctx, slot, operation, failure);
             } else if (updated.isEmpty()) {
-                HttpResponses.error(ctx, keepAlive, HttpResponseStatus.NOT_FOUND, "unknown username");
+                HttpResponses.error(ctx, slot, HttpResponseStatus.NOT_FOUND, "unknown username");
             } else {
                 directory.put(updated.get());
                 basicCache.invalidate(username);
                 if (revoked) {
                     hub.closeStreamsOf(updated.get().tenant(), username);
                 }
-                HttpResponses.object(ctx, keepAlive, g -> { });
+                HttpResponses.object(ctx, slot, g -> { });
             }
         }, ctx.executor());
     }
@@ -120,16 +121,16 @@ public final class AdminEndpoints {
     public void listUsers(ChannelHandlerContext ctx, ApiRequest request) throws BadRequestException {
         StringFields body = StringFields.parse(request.body(), Set.of(ADMIN_TOKEN));
         String token = body.required(ADMIN_TOKEN);
-        boolean keepAlive = request.keepAlive();
-        if (!adminTokenAccepted(ctx, keepAlive, token)) {
+        ResponseSlot slot = request.slot();
+        if (!adminTokenAccepted(ctx, slot, token)) {
             return;
         }
         store.list().whenCompleteAsync((users, failure) -> {
             if (failure != null) {
-                Replies.internalError(ctx, keepAlive, "list_users", failure);
+                Replies.internalError(ctx, slot, "list_users", failure);
                 return;
             }
-            HttpResponses.json(ctx, keepAlive, HttpResponseStatus.OK, Json.write(ctx.alloc(), g -> {
+            HttpResponses.json(ctx, slot, HttpResponseStatus.OK, Json.write(ctx.alloc(), g -> {
                 g.writeStartArray();
                 for (User user : users) {
                     Replies.writeUser(g, user);
@@ -143,32 +144,32 @@ public final class AdminEndpoints {
         StringFields body = StringFields.parse(request.body(), Set.of(ADMIN_TOKEN, USERNAME));
         String token = body.required(ADMIN_TOKEN);
         String username = body.required(USERNAME);
-        boolean keepAlive = request.keepAlive();
-        if (!adminTokenAccepted(ctx, keepAlive, token)) {
+        ResponseSlot slot = request.slot();
+        if (!adminTokenAccepted(ctx, slot, token)) {
             return;
         }
         store.find(username).whenCompleteAsync((user, failure) -> {
             if (failure != null) {
-                Replies.internalError(ctx, keepAlive, "get_user", failure);
+                Replies.internalError(ctx, slot, "get_user", failure);
             } else if (user.isEmpty()) {
-                HttpResponses.error(ctx, keepAlive, HttpResponseStatus.NOT_FOUND, "unknown username");
+                HttpResponses.error(ctx, slot, HttpResponseStatus.NOT_FOUND, "unknown username");
             } else {
-                Replies.writeUser(ctx, keepAlive, user.get());
+                Replies.writeUser(ctx, slot, user.get());
             }
         }, ctx.executor());
     }
 
     /** Whether {@code given} is the admin token (compared in constant time); answers 401 when it is not. */
-    private boolean adminTokenAccepted(ChannelHandlerContext ctx, boolean keepAlive, String given) {
+    private boolean adminTokenAccepted(ChannelHandlerContext ctx, ResponseSlot slot, String given) {
         if (Secrets.matches(given, adminToken)) {
             return true;
         }
-        HttpResponses.error(ctx, keepAlive, HttpResponseStatus.UNAUTHORIZED, "wrong admin_token");
+        HttpResponses.error(ctx, slot, HttpResponseStatus.UNAUTHORIZED, "wrong admin_token");
         return false;
     }
 
-    private static void usernameTaken(ChannelHandlerContext ctx, boolean keepAlive) {
-        HttpResponses.error(ctx, keepAlive, HttpResponseStatus.CONFLICT, "username already taken");
+    private static void usernameTaken(ChannelHandlerContext ctx, ResponseSlot slot) {
+        HttpResponses.error(ctx, slot, HttpResponseStatus.CONFLICT, "username already taken");
     }
 
     private static void requireShort(String field, String value) throws BadRequestException {

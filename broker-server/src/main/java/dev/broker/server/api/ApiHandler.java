@@ -37,7 +37,7 @@ public final class ApiHandler extends SimpleChannelInboundHandler<ApiRequest> {
         try {
             endpoints.get(request.route()).handle(ctx, request);
         } catch (BadRequestException e) {
-            HttpResponses.error(ctx, request.keepAlive(), HttpResponseStatus.BAD_REQUEST, e.getMessage());
+            HttpResponses.error(ctx, request.slot(), HttpResponseStatus.BAD_REQUEST, e.getMessage());
         } finally {
             request.release();
         }

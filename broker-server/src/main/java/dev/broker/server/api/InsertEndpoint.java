@@ -7,6 +7,7 @@ import dev.broker.server.http.ApiRequest;
 import dev.broker.server.http.BadRequestException;
 import dev.broker.server.http.HttpResponses;
 import dev.broker.server.http.Json;
+import dev.broker.server.http.ResponseSlot;
 import dev.broker.server.http.StringFields;
 import dev.broker.storage.EventLog;
 import io.netty.buffer.ByteBuf;
@@ -36,13 +37,13 @@ public final class InsertEndpoint implements Endpoint {
     public void handle(ChannelHandlerContext ctx, ApiRequest request) throws BadRequestException {
         InsertBody body = parse(request.body());
         String tenant = request.principal().tenant();
-        boolean keepAlive = request.keepAlive();
+        ResponseSlot slot = request.slot();
         log.append(tenant, body.event(), body.data()).whenCompleteAsync((event, failure) -> {
             if (failure != null) {
-                Replies.failed(ctx, keepAlive, "insert", failure);
+                Replies.failed(ctx, slot, "insert", failure);
                 return;
             }
-            HttpResponses.object(ctx, keepAlive, g -> {
+            HttpResponses.object(ctx, slot, g -> {
                 g.writeStringField("id", Long.toString(event.id()));
                 g.writeStringField("event", event.name());
                 g.writeNumberField("timestamp", event.timestamp());

@@ -3,6 +3,7 @@ package dev.broker.server.api;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.broker.server.http.HttpResponses;
 import dev.broker.server.http.Json;
+import dev.broker.server.http.ResponseSlot;
 import dev.broker.storage.StorageOverloadedException;
 import dev.broker.storage.User;
 import io.netty.channel.ChannelHandlerContext;
@@ -32,28 +33,28 @@ final class Replies {
         g.writeEndObject();
     }
 
-    static void writeUser(ChannelHandlerContext ctx, boolean keepAlive, User user) {
-        HttpResponses.json(ctx, keepAlive, HttpResponseStatus.OK, Json.write(ctx.alloc(), g -> writeUser(g, user)));
+    static void writeUser(ChannelHandlerContext ctx, ResponseSlot slot, User user) {
+        HttpResponses.json(ctx, slot, HttpResponseStatus.OK, Json.write(ctx.alloc(), g -> writeUser(g, user)));
     }
 
     /** Answers 500 for a storage (or other) failure, after logging it once. */
-    static void internalError(ChannelHandlerContext ctx, boolean keepAlive, String operation, Throwable failure) {
+    static void internalError(ChannelHandlerContext ctx, ResponseSlot slot, String operation, Throwable failure) {
         LOG.log(Level.ERROR, operation + " failed", unwrap(failure));
-        HttpResponses.error(ctx, keepAlive, HttpResponseStatus.INTERNAL_SERVER_ERROR, operation + " failed");
+        HttpResponses.error(ctx, slot, HttpResponseStatus.INTERNAL_SERVER_ERROR, operation + " failed");
     }
 
     /**
      * Answers a failed operation: {@code 503} with {@code Retry-After} when the store is only overloaded (nothing
      * was stored; the client should retry), {@code 500} otherwise.
      */
-    static void failed(ChannelHandlerContext ctx, boolean keepAlive, String operation, Throwable failure) {
+    static void failed(ChannelHandlerContext ctx, ResponseSlot slot, String operation, Throwable failure) {
         if (unwrap(failure) instanceof StorageOverloadedException) {
             FullHttpResponse response = HttpResponses.errorResponse(ctx.alloc(), HttpResponseStatus.SERVICE_UNAVAILABLE,
                     operation + " refused: the server is overloaded, retry shortly");
             response.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
-            HttpResponses.send(ctx, keepAlive, response);
+            HttpResponses.send(ctx, slot, response);
         } else {
-            internalError(ctx, keepAlive, operation, failure);
+            internalError(ctx, slot, operation, failure);
         }
     }
 

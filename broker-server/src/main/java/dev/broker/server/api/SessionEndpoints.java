@@ -7,6 +7,7 @@ import dev.broker.server.auth.UserDirectory;
 import dev.broker.server.http.ApiRequest;
 import dev.broker.server.http.BadRequestException;
 import dev.broker.server.http.HttpResponses;
+import dev.broker.server.http.ResponseSlot;
 import dev.broker.server.http.StringFields;
 import dev.broker.storage.User;
 import io.netty.channel.ChannelHandlerContext;
@@ -30,28 +31,28 @@ public final class SessionEndpoints {
         StringFields body = StringFields.parse(request.body(), Set.of("username", "password"));
         String username = body.required("username");
         String password = body.required("password");
-        boolean keepAlive = request.keepAlive();
+        ResponseSlot slot = request.slot();
         User known = directory.get(username);
         hasher.verifyAsync(password, known == null ? null : known.passwordHash()).whenCompleteAsync((ok, failure) -> {
             if (failure != null) {
-                Replies.internalError(ctx, keepAlive, "login", failure);
+                Replies.internalError(ctx, slot, "login", failure);
                 return;
             }
             User user = directory.get(username); // read again: a revoke may have landed while hashing
             if (!ok || user == null) {
-                HttpResponses.error(ctx, keepAlive, HttpResponseStatus.UNAUTHORIZED, "wrong username or password");
+                HttpResponses.error(ctx, slot, HttpResponseStatus.UNAUTHORIZED, "wrong username or password");
             } else if (user.revoked()) {
-                HttpResponses.error(ctx, keepAlive, HttpResponseStatus.UNAUTHORIZED, "user is revoked");
+                HttpResponses.error(ctx, slot, HttpResponseStatus.UNAUTHORIZED, "user is revoked");
             } else {
                 String jwt = tokens.issue(user.username(), user.tenant());
-                HttpResponses.object(ctx, keepAlive, g -> g.writeStringField("jwt", jwt));
+                HttpResponses.object(ctx, slot, g -> g.writeStringField("jwt", jwt));
             }
         }, ctx.executor());
     }
 
     public void verify(ChannelHandlerContext ctx, ApiRequest request) {
         Principal caller = request.principal();
-        HttpResponses.object(ctx, request.keepAlive(), g -> {
+        HttpResponses.object(ctx, request.slot(), g -> {
             g.writeStringField("username", caller.username());
             g.writeStringField("tenant_name", caller.tenant());
         });

@@ -2,6 +2,7 @@ package dev.broker.server.auth;
 
 import dev.broker.server.http.ApiRequest;
 import dev.broker.server.http.HttpResponses;
+import dev.broker.server.http.ResponseSlot;
 import dev.broker.server.http.Route;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
@@ -50,13 +51,13 @@ public final class AuthHandler extends SimpleChannelInboundHandler<ApiRequest> {
             ctx.fireChannelRead(request.authenticatedAs(principal));
             return;
         }
-        boolean keepAlive = request.keepAlive();
+        ResponseSlot slot = request.slot();
         request.release();
         Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
         String reason = cause instanceof AuthenticationException ? cause.getMessage() : "authentication failed";
         FullHttpResponse response = HttpResponses.errorResponse(ctx.alloc(), HttpResponseStatus.UNAUTHORIZED, reason);
         response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"broker\"");
-        HttpResponses.send(ctx, keepAlive, response);
+        HttpResponses.send(ctx, slot, response);
     }
 
     private static Throwable exceptionOf(CompletableFuture<?> done) {

@@ -3,7 +3,6 @@ package dev.broker.server.http;
 import dev.broker.server.auth.Principal;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.AbstractReferenceCounted;
 import io.netty.util.ReferenceCounted;
@@ -18,14 +17,14 @@ public final class ApiRequest extends AbstractReferenceCounted {
     private final Route route;
     private final FullHttpRequest http;
     private final QueryStringDecoder query;
-    private final boolean keepAlive;
+    private final ResponseSlot slot;
     private Principal principal;
 
-    public ApiRequest(Route route, FullHttpRequest http, QueryStringDecoder query) {
+    public ApiRequest(Route route, FullHttpRequest http, QueryStringDecoder query, ResponseSlot slot) {
         this.route = route;
         this.http = http;
         this.query = query;
-        this.keepAlive = HttpUtil.isKeepAlive(http);
+        this.slot = slot;
     }
 
     public Route route() {
@@ -40,9 +39,12 @@ public final class ApiRequest extends AbstractReferenceCounted {
         return http.content();
     }
 
-    /** Whether the connection stays open after the response (decided by the request's version and headers). */
-    public boolean keepAlive() {
-        return keepAlive;
+    /**
+     * Where the response goes: this request's place in the connection's response order, and whether the connection
+     * stays open afterwards. Still valid once the request is released: endpoints that answer later keep it.
+     */
+    public ResponseSlot slot() {
+        return slot;
     }
 
     /** The first value of a query parameter, or null. */

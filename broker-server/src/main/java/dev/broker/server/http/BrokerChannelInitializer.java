@@ -17,8 +17,8 @@ import java.util.function.Supplier;
  * Assembles every connection's pipeline, top to bottom.
  *
  * <p>Plain HTTP: idle timeout → HTTP/1.1 codec → {@linkplain #addRequestHandlers the request handlers}: body
- * aggregation with its limit → one request at a time → CORS → routing → authentication → endpoints → the last
- * exception handler.
+ * aggregation with its limit → pipelined requests run together, responses leave in request order → CORS →
+ * routing → authentication → endpoints → the last exception handler.
  *
  * <p>With {@code --secure}: TLS (a plain-HTTP request to the TLS port gets a 400 instead) → idle timeout → ALPN,
  * which after the handshake either adds the HTTP/1.1 codec and the request handlers to this pipeline, or turns the
@@ -107,7 +107,8 @@ public final class BrokerChannelInitializer extends ChannelInitializer<SocketCha
         pipeline.addLast(HandlerNames.AGGREGATOR, new BodyLimitAggregator(maxBodyBytes));
         pipeline.addLast(HandlerNames.SEQUENCER, new RequestSequencer(inFlight));
         // After the sequencer, so that a pipelined preflight is answered in turn; every response is written below
-        // it (router, auth, endpoints, the exception handler; the sequencer's 503 from the tail) and passes it.
+        // it (router, auth, endpoints, the exception handler; the sequencer's 503 from the tail) and passes it,
+        // which puts it in its request's place.
         pipeline.addLast(HandlerNames.CORS, new CorsHandler(origin));
         pipeline.addLast(HandlerNames.ROUTER, router);
         pipeline.addLast(HandlerNames.AUTH, auth);

@@ -11,7 +11,6 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
@@ -40,7 +39,7 @@ public final class CorsHandler extends ChannelDuplexHandler {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof HttpRequest request && HttpMethod.OPTIONS.equals(request.method())
                 && request.decoderResult().isSuccess()) {
-            boolean keepAlive = HttpUtil.isKeepAlive(request);
+            ResponseSlot slot = ResponseSlot.of(ctx.channel(), request);
             discardingPreflightBody = !(msg instanceof LastHttpContent);
             ReferenceCountUtil.release(msg);
             FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NO_CONTENT);
@@ -50,7 +49,7 @@ public final class CorsHandler extends ChannelDuplexHandler {
                     .set(HttpHeaderNames.ACCESS_CONTROL_MAX_AGE, MAX_AGE_SECONDS);
             allowOrigin(response);
             // Written from this handler's context, so it does not pass through write() below.
-            HttpResponses.empty(ctx, keepAlive, response);
+            HttpResponses.empty(ctx, slot, response);
             return;
         }
         if (discardingPreflightBody && msg instanceof HttpContent) {

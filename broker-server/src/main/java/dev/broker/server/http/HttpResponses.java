@@ -8,18 +8,18 @@ import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DuplexChannel;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.ReferenceCountUtil;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The one place that writes a complete JSON response: status, body, {@code Content-Length} and the
- * keep-alive-or-close decision. (CORS headers are added on the way out by {@link CorsHandler}.)
+ * keep-alive-or-close decision. (CORS headers are added on the way out by {@link CorsHandler}.) Each response is
+ * written into its request's {@link ResponseSlot}, which the {@link RequestSequencer} uses to keep pipelined
+ * responses in request order.
  */
 public final class HttpResponses {
 
@@ -27,13 +27,13 @@ public final class HttpResponses {
     }
 
     /** Writes {@code body} (JSON, ownership taken) with the status; closes afterwards unless keep-alive. */
-    public static void json(ChannelHandlerContext ctx, boolean keepAlive, HttpResponseStatus status, ByteBuf body) {
-        send(ctx, keepAlive, jsonResponse(status, body));
+    public static void json(ChannelHandlerContext ctx, ResponseSlot slot, HttpResponseStatus status, ByteBuf body) {
+        send(ctx, slot, jsonResponse(status, body));
     }
 
     /** Writes {@code {"error": message}} with the status. */
-    public static void error(ChannelHandlerContext ctx, boolean keepAlive, HttpResponseStatus status, String message) {
-        send(ctx, keepAlive, errorResponse(ctx.alloc(), status, message));
+    public static void error(ChannelHandlerContext ctx, ResponseSlot slot, HttpResponseStatus status, String message) {
+        send(ctx, slot, errorResponse(ctx.alloc(), status, message));
     }
 
     /** A response with the body {@code {"error": message}}, for handlers that hand a response to someone else. */
@@ -46,7 +46,7 @@ public final class HttpResponses {
     }
 
     private static FullHttpResponse jsonResponse(HttpResponseStatus status, ByteBuf body) {
-        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
+        FullHttpResponse response = new SequencedResponse(status, body);
         response.headers()
                 .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
@@ -57,7 +57,8 @@ public final class HttpResponses {
     static final long LINGER_MILLIS = 2_000;
 
     /**
-     * Writes an error and closes the connection: for requests that leave the stream in an unknown state. The close
+     * Writes an error and closes the connection: for requests that leave the stream in an unknown state. It answers
+     * the request being dispatched, if any, else the oldest one not yet answered (see {@link RequestSequencer}). The close
      * lingers: closing a socket with unread input (the rest of an oversized body, say) resets the connection, and
      * the reset can destroy the response before the client has read it. So the output is shut down after the
      * response (the client reads it, then end of stream) and whatever the client still sends is read and dropped
@@ -99,8 +100,8 @@ public final class HttpResponses {
     }
 
     /** Writes a JSON object built by {@code fields} (between the braces). */
-    public static void object(ChannelHandlerContext ctx, boolean keepAlive, Json.Writer fields) {
-        json(ctx, keepAlive, HttpResponseStatus.OK, Json.write(ctx.alloc(), g -> {
+    public static void object(ChannelHandlerContext ctx, ResponseSlot slot, Json.Writer fields) {
+        json(ctx, slot, HttpResponseStatus.OK, Json.write(ctx.alloc(), g -> {
             g.writeStartObject();
             fields.write(g);
             g.writeEndObject();
@@ -108,13 +109,18 @@ public final class HttpResponses {
     }
 
     /** Writes a response with no body (a preflight's 204). */
-    public static void empty(ChannelHandlerContext ctx, boolean keepAlive, FullHttpResponse response) {
+    public static void empty(ChannelHandlerContext ctx, ResponseSlot slot, FullHttpResponse response) {
         response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
-        send(ctx, keepAlive, response);
+        send(ctx, slot, response);
     }
 
-    /** Writes a complete response; closes afterwards unless keep-alive. */
-    public static void send(ChannelHandlerContext ctx, boolean keepAlive, FullHttpResponse response) {
+    /** Writes a complete response (ownership taken) into its slot; closes afterwards unless keep-alive. */
+    public static void send(ChannelHandlerContext ctx, ResponseSlot slot, FullHttpResponse response) {
+        SequencedResponse sequenced = response instanceof SequencedResponse own ? own : new SequencedResponse(response);
+        send(ctx, slot.keepAlive(), sequenced.answering(slot.ordinal()));
+    }
+
+    private static void send(ChannelHandlerContext ctx, boolean keepAlive, FullHttpResponse response) {
         if (keepAlive) {
             // Redundant for HTTP/1.1, but an HTTP/1.0 client keeps the connection only when told to.
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);

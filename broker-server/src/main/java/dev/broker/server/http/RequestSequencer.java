@@ -1,5 +1,6 @@
 package dev.broker.server.http;
 
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -8,27 +9,88 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
+import java.lang.System.Logger.Level;
+import java.nio.channels.ClosedChannelException;
 import java.util.ArrayDeque;
 
 /**
- * One request at a time per connection. Handlers answer asynchronously (password hashing, disk), so a pipelined
- * request waits here until the previous response is written; responses therefore leave in request order. While a
- * request is queued the channel stops reading, which bounds what one connection can make the server hold.
- * Also counts requests in flight for graceful shutdown, and refuses new ones with 503 once shutdown began.
+ * Pipelined requests run concurrently; their responses leave in request order (RFC 9112 §9.3.2).
+ *
+ * <p><b>Slots.</b> Each request it dispatches gets the next ordinal of the connection (0, 1, 2, …), which travels
+ * with it as its {@link ResponseSlot} (the router reads it with {@link ResponseSlot#of} while the request is being
+ * dispatched). A response finds its slot in one of three ways: a {@link SequencedResponse} (everything written through
+ * {@link HttpResponses}) names it; any other response written while a request is being dispatched — synchronously,
+ * inside this handler's {@code channelRead} — answers that request; any other response written later answers the
+ * oldest request not yet answered (the SSE head, which is always alone, and the exception handler's last words).
+ * The response of the oldest request is written at once, and with it every complete response already held for the
+ * requests after it; a response whose turn has not come is held (only complete responses can be held). The caller's
+ * flush then sends the whole run.
+ *
+ * <p><b>What runs concurrently.</b> Only well-formed {@code POST}s overlap, up to {@link #MAX_IN_FLIGHT} per
+ * connection. Every other request (a {@code GET}, which may turn the connection into an SSE stream and remove this
+ * handler; a preflight; a malformed or oversized request, which ends the connection) waits until every request
+ * before it is answered, and nothing after it is dispatched until it is answered. Requests that cannot be dispatched
+ * yet wait here, in order, and the channel stops reading ({@code autoRead} off) until they have all been dispatched;
+ * what one read already brought is queued, up to {@link #MAX_WAITING}, beyond which the connection is closed.
+ *
+ * <p><b>The end of a connection.</b> After a request that does not keep the connection alive nothing more is
+ * dispatched, and later requests are released unread. When a response that closes the connection
+ * ({@code Connection: close}) is written, the requests after it are abandoned: their responses, held or still to
+ * come, are released, never written.
+ *
+ * <p><b>Shutdown.</b> Counts every dispatched request in {@link InFlightRequests} until its response is written (or
+ * abandoned, or the connection closes), and once shutdown began answers each new request with {@code 503} and
+ * {@code Connection: close}, in its turn.
  */
 public final class RequestSequencer extends ChannelDuplexHandler {
 
-    private static final int MAX_QUEUED = 16;
+    /** Requests dispatched and not yet answered, per connection. A power of two (it sizes the ring of held responses). */
+    static final int MAX_IN_FLIGHT = 16;
+    /** Requests read but not yet dispatched, per connection; one more closes the connection. */
+    static final int MAX_WAITING = 256;
+
+    private static final System.Logger LOG = System.getLogger(RequestSequencer.class.getName());
+    private static final AttributeKey<RequestSequencer> KEY = AttributeKey.valueOf(RequestSequencer.class, "sequencer");
 
     private final InFlightRequests inFlight;
-    private ArrayDeque<FullHttpRequest> queued;
-    private boolean busy;
+    /** The ordinal of the next request dispatched. */
+    private long next;
+    /** The ordinal of the oldest request whose response is not completely written; head to next - 1 are in flight. */
+    private long head;
+    /** Complete responses to requests after {@code head}, waiting for their turn; indexed by ordinal. */
+    private final FullHttpResponse[] held = new FullHttpResponse[MAX_IN_FLIGHT];
+    private final ChannelPromise[] heldPromises = new ChannelPromise[MAX_IN_FLIGHT];
+    /** The ordinal of the request inside {@code channelRead} right now, or {@link ResponseSlot#UNORDERED}. */
+    private long dispatching = ResponseSlot.UNORDERED;
+    /** The request in flight must not overlap with any other (it is then the only one). */
+    private boolean alone;
+    /** Nothing more will be dispatched on this connection. */
+    private boolean ending;
+    private ArrayDeque<FullHttpRequest> waiting;
+    private boolean readingPaused;
+    private boolean pumpScheduled;
 
     public RequestSequencer(InFlightRequests inFlight) {
         this.inFlight = inFlight;
+    }
+
+    /** The ordinal of the request the sequencer of {@code channel} is dispatching, or {@link ResponseSlot#UNORDERED}. */
+    static long dispatching(Channel channel) {
+        RequestSequencer sequencer = channel.attr(KEY).get();
+        return sequencer == null ? ResponseSlot.UNORDERED : sequencer.dispatching;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        ctx.channel().attr(KEY).set(this);
     }
 
     @Override
@@ -37,71 +99,214 @@ public final class RequestSequencer extends ChannelDuplexHandler {
             ctx.fireChannelRead(msg);
             return;
         }
-        if (!busy) {
+        if (ending) {
+            request.release();
+            return;
+        }
+        if ((waiting == null || waiting.isEmpty()) && mayDispatch(request)) {
             dispatch(ctx, request);
             return;
         }
-        if (queued == null) {
-            queued = new ArrayDeque<>(4);
+        if (waiting == null) {
+            waiting = new ArrayDeque<>(4);
         }
-        if (queued.size() >= MAX_QUEUED) {
+        if (waiting.size() >= MAX_WAITING) {
             request.release();
             ctx.close();
             return;
         }
-        queued.add(request);
-        ctx.channel().config().setAutoRead(false);
+        waiting.add(request);
+        if (!readingPaused) {
+            readingPaused = true;
+            ctx.channel().config().setAutoRead(false);
+        }
+    }
+
+    /** A request that may overlap with others: nothing it leads to can turn the connection into a stream or end it. */
+    private static boolean concurrent(FullHttpRequest request) {
+        return request.decoderResult().isSuccess() && HttpMethod.POST.equals(request.method());
+    }
+
+    private boolean mayDispatch(FullHttpRequest request) {
+        long inFlightNow = next - head;
+        return inFlightNow == 0 || !alone && inFlightNow < MAX_IN_FLIGHT && concurrent(request);
     }
 
     private void dispatch(ChannelHandlerContext ctx, FullHttpRequest request) {
-        busy = true;
+        long ordinal = next++;
         inFlight.begin();
-        if (inFlight.draining()) {
-            request.release();
-            // Written from the tail, like every other response: through CORS, and through write() below, which
-            // ends the exchange it began.
-            FullHttpResponse refusal = HttpResponses.errorResponse(ctx.alloc(), HttpResponseStatus.SERVICE_UNAVAILABLE,
-                    "server is shutting down");
-            refusal.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            ctx.channel().writeAndFlush(refusal).addListener(ChannelFutureListener.CLOSE);
-            return;
+        alone = !concurrent(request);
+        if (!HttpUtil.isKeepAlive(request)) {
+            stopDispatching();
         }
-        ctx.fireChannelRead(request);
+        dispatching = ordinal;
+        try {
+            if (inFlight.draining()) {
+                request.release();
+                stopDispatching();
+                // Written from the tail, like every other response: through CORS, and through write() below, which
+                // puts it in this request's turn.
+                FullHttpResponse refusal = HttpResponses.errorResponse(ctx.alloc(),
+                        HttpResponseStatus.SERVICE_UNAVAILABLE, "server is shutting down");
+                refusal.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+                ctx.channel().writeAndFlush(refusal).addListener(ChannelFutureListener.CLOSE);
+            } else {
+                ctx.fireChannelRead(request);
+            }
+        } finally {
+            dispatching = ResponseSlot.UNORDERED;
+        }
+    }
+
+    /** No request after those dispatched will be: releases the waiting ones, drops those still to come. */
+    private void stopDispatching() {
+        ending = true;
+        releaseWaiting();
     }
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        boolean completesResponse = busy && msg instanceof LastHttpContent;
-        ctx.write(msg, promise);
-        if (completesResponse) {
-            busy = false;
-            inFlight.end();
-            // Dispatch the next request from a fresh task: we may be deep inside the previous one's write.
-            ctx.executor().execute(() -> next(ctx));
+        if (!(msg instanceof HttpObject)) {
+            ctx.write(msg, promise);
+            return;
+        }
+        long ordinal;
+        if (msg instanceof SequencedResponse response && response.ordinal() != ResponseSlot.UNORDERED) {
+            ordinal = response.ordinal();
+        } else if (dispatching != ResponseSlot.UNORDERED) {
+            ordinal = dispatching;
+        } else if (head < next) {
+            ordinal = head;
+        } else {
+            // Nothing is in flight: an unsolicited response (the exception handler's, say) goes out as it is.
+            writeInTurn(ctx, msg, promise);
+            return;
+        }
+        if (ordinal < head || ordinal >= next) {
+            // Its request was answered already or abandoned when the connection began to close.
+            drop(msg, promise);
+        } else if (ordinal > head) {
+            hold(ctx, ordinal, msg, promise);
+        } else {
+            writeInTurn(ctx, msg, promise);
+            writeHeldRun(ctx);
         }
     }
 
-    private void next(ChannelHandlerContext ctx) {
-        if (busy || ctx.isRemoved()) {
+    /** Writes a message of the oldest request's response; updates the state first, should the write re-enter. */
+    private void writeInTurn(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (msg instanceof HttpResponse response && !HttpUtil.isKeepAlive(response)) {
+            abandonAfter(head);
+        }
+        if (msg instanceof LastHttpContent && head < next) {
+            head++;
+            alone = false;
+            inFlight.end();
+        }
+        ctx.write(msg, promise);
+    }
+
+    /** Writes the held responses whose turn has come, then lets waiting requests in. */
+    private void writeHeldRun(ChannelHandlerContext ctx) {
+        while (head < next) {
+            int index = index(head);
+            FullHttpResponse response = held[index];
+            if (response == null) {
+                break;
+            }
+            ChannelPromise promise = heldPromises[index];
+            held[index] = null;
+            heldPromises[index] = null;
+            writeInTurn(ctx, response, promise);
+        }
+        if (waiting != null && !waiting.isEmpty() && !pumpScheduled) {
+            // From a fresh task: this write may come from deep inside another request's handling.
+            pumpScheduled = true;
+            ctx.executor().execute(() -> dispatchWaiting(ctx));
+        }
+    }
+
+    private void hold(ChannelHandlerContext ctx, long ordinal, Object msg, ChannelPromise promise) {
+        int index = index(ordinal);
+        if (!(msg instanceof FullHttpResponse response) || held[index] != null) {
+            // Only POSTs overlap, and their endpoints answer once, completely: this is a bug, not a client's doing.
+            LOG.log(Level.ERROR, "out-of-turn " + msg.getClass().getSimpleName() + " for request " + ordinal
+                    + " on " + ctx.channel() + "; closing the connection");
+            drop(msg, promise);
+            ctx.close();
             return;
         }
-        FullHttpRequest request = queued == null ? null : queued.poll();
-        if (request != null) {
-            dispatch(ctx, request);
-        } else {
+        held[index] = response;
+        heldPromises[index] = promise;
+    }
+
+    /** The connection closes after the response to {@code ordinal}: the requests after it are abandoned. */
+    private void abandonAfter(long ordinal) {
+        stopDispatching();
+        for (long abandoned = ordinal + 1; abandoned < next; abandoned++) {
+            releaseHeld(abandoned);
+            inFlight.end();
+        }
+        next = Math.min(next, ordinal + 1);
+    }
+
+    private void dispatchWaiting(ChannelHandlerContext ctx) {
+        pumpScheduled = false;
+        if (ctx.isRemoved()) {
+            return;
+        }
+        while (!ending && waiting != null && !waiting.isEmpty() && mayDispatch(waiting.peek())) {
+            dispatch(ctx, waiting.poll());
+        }
+        if ((waiting == null || waiting.isEmpty()) && readingPaused && !ending) {
+            readingPaused = false;
             ctx.channel().config().setAutoRead(true);
         }
     }
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
-        if (busy) {
-            busy = false;
+        if (ctx.channel().attr(KEY).get() == this) {
+            ctx.channel().attr(KEY).set(null);
+        }
+        for (long ordinal = head; ordinal < next; ordinal++) {
+            releaseHeld(ordinal);
             inFlight.end();
         }
-        if (queued != null) {
-            queued.forEach(ReferenceCountUtil::release);
-            queued = null;
+        head = next;
+        releaseWaiting();
+        ending = true;
+        if (readingPaused) {
+            // Removed by the SSE upgrade: the stream reads on (to notice the client leaving).
+            readingPaused = false;
+            ctx.channel().config().setAutoRead(true);
         }
+    }
+
+    private void releaseHeld(long ordinal) {
+        int index = index(ordinal);
+        if (held[index] != null) {
+            drop(held[index], heldPromises[index]);
+            held[index] = null;
+            heldPromises[index] = null;
+        }
+    }
+
+    private void releaseWaiting() {
+        if (waiting != null) {
+            waiting.forEach(ReferenceCountUtil::release);
+            waiting.clear();
+        }
+    }
+
+    private static void drop(Object msg, ChannelPromise promise) {
+        ReferenceCountUtil.release(msg);
+        if (!promise.isVoid()) {
+            promise.tryFailure(new ClosedChannelException());
+        }
+    }
+
+    private static int index(long ordinal) {
+        return (int) (ordinal & (MAX_IN_FLIGHT - 1));
     }
 }

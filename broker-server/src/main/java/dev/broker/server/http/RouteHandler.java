@@ -39,10 +39,10 @@ public final class RouteHandler extends SimpleChannelInboundHandler<FullHttpRequ
         }
         QueryStringDecoder query = decodeTarget(request.uri());
         Route route = Route.forPath(query.path());
-        boolean keepAlive = io.netty.handler.codec.http.HttpUtil.isKeepAlive(request);
+        ResponseSlot slot = ResponseSlot.of(ctx.channel(), request);
         if (route == null) {
             request.release();
-            HttpResponses.error(ctx, keepAlive, HttpResponseStatus.NOT_FOUND, "not found");
+            HttpResponses.error(ctx, slot, HttpResponseStatus.NOT_FOUND, "not found");
             return;
         }
         if (!route.method().equals(request.method())) {
@@ -50,10 +50,10 @@ public final class RouteHandler extends SimpleChannelInboundHandler<FullHttpRequ
             FullHttpResponse response = HttpResponses.errorResponse(ctx.alloc(), HttpResponseStatus.METHOD_NOT_ALLOWED,
                     "method not allowed; use " + route.method().name());
             response.headers().set(HttpHeaderNames.ALLOW, route.method().name());
-            HttpResponses.send(ctx, keepAlive, response);
+            HttpResponses.send(ctx, slot, response);
             return;
         }
-        ctx.fireChannelRead(new ApiRequest(route, request, query));
+        ctx.fireChannelRead(new ApiRequest(route, request, query, slot));
     }
 
     /** The path and query of the request target; the absolute form ({@code http://host/path}) too (RFC 9112 §3.2.2). */

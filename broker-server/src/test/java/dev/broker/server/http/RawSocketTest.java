@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.broker.server.testing.HttpResult;
 import dev.broker.server.testing.RawHttp;
+import dev.broker.server.testing.SseClient;
 import dev.broker.server.testing.TestBroker;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -141,6 +142,91 @@ class RawSocketTest {
             assertEquals(404, raw.readResponse().status());
             assertEquals(405, raw.readResponse().status());
             assertEquals(200, raw.readResponse().status());
+        }
+    }
+
+    private static String insert(String jwt, String body) {
+        return "POST /insert HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + jwt + "\r\nContent-Length: "
+                + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body;
+    }
+
+    private static String insertOf(String jwt, String event) {
+        return insert(jwt, "{\"event\":\"" + event + "\",\"data\":{\"n\":1}}");
+    }
+
+    /** Reads an insert's 200 for {@code event}; returns its id, which must be above {@code previous}. */
+    private static long readInsert(RawHttp raw, String event, long previous) throws Exception {
+        RawHttp.Response response = raw.readResponse();
+        assertEquals(200, response.status(), event + ": " + response.statusLine() + " " + response.bodyText());
+        var body = JSON.readTree(response.body());
+        assertEquals(event, body.get("event").asText(), "responses in request order");
+        long id = Long.parseLong(body.get("id").asText());
+        assertTrue(id > previous, "ids increase in request order: " + id + " after " + previous);
+        return id;
+    }
+
+    @Test
+    void fiftyPipelinedInsertsAreAnsweredInOrderWithIncreasingIds() throws Exception {
+        broker.createUser("alice", "s3cret", "acme");
+        String jwt = broker.login("alice", "s3cret");
+        StringBuilder requests = new StringBuilder();
+        for (int i = 0; i < 50; i++) {
+            requests.append(insertOf(jwt, "e" + i));
+        }
+
+        try (RawHttp raw = connect()) {
+            raw.send(requests.toString()); // one write: the server reads them in a burst and runs them together
+            long id = 0;
+            for (int i = 0; i < 50; i++) {
+                id = readInsert(raw, "e" + i, id);
+            }
+            assertEquals(200, raw.send(get("/healthz")).readResponse().status(), "the connection is still usable");
+        }
+    }
+
+    @Test
+    void pipelinedInsertsAroundABadRequestAndA404AreAnsweredInOrder() throws Exception {
+        broker.createUser("alice", "s3cret", "acme");
+        String jwt = broker.login("alice", "s3cret");
+
+        try (RawHttp raw = connect()) {
+            raw.send(insertOf(jwt, "first")
+                    + insert(jwt, "{\"event\":\"no data\"}")
+                    + insertOf(jwt, "second")
+                    + "POST /nope HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}"
+                    + insertOf(jwt, "third")
+                    + insert("not-a-jwt", "{\"event\":\"x\",\"data\":1}")
+                    + insertOf(jwt, "fourth"));
+
+            long id = readInsert(raw, "first", 0);
+            assertError(400, raw.readResponse().toResult());
+            id = readInsert(raw, "second", id);
+            assertError(404, raw.readResponse().toResult());
+            id = readInsert(raw, "third", id);
+            assertError(401, raw.readResponse().toResult());
+            readInsert(raw, "fourth", id);
+        }
+    }
+
+    @Test
+    void pipelinedInsertsAfterAConnectionCloseRequestAreNotRun() throws Exception {
+        broker.createUser("alice", "s3cret", "acme");
+        String jwt = broker.login("alice", "s3cret");
+        String last = insertOf(jwt, "last").replace("Host: x\r\n", "Host: x\r\nConnection: close\r\n");
+
+        long lastId;
+        try (RawHttp raw = connect()) {
+            raw.send(insertOf(jwt, "kept") + last + insertOf(jwt, "never"));
+
+            long id = readInsert(raw, "kept", 0);
+            lastId = readInsert(raw, "last", id);
+            assertTrue(raw.closesWithin(CLOSE_WAIT), "the connection ends after the request that asked for it");
+        }
+        long marker = Long.parseLong(JSON.readTree(broker.insert(jwt, "marker", "1").body()).get("id").asText());
+        try (SseClient sse = SseClient.connect(broker.port(), "/sse?access_token=" + jwt + "&last_event_id=" + lastId)) {
+            List<String> names = sse.nextUntilId(marker, Duration.ofSeconds(10)).stream()
+                    .map(SseClient.Event::name).toList();
+            assertEquals(List.of("marker"), names, "the insert after Connection: close was never run");
         }
     }
 

@@ -2,8 +2,8 @@ package dev.broker.server.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.buffer.Unpooled;
@@ -15,10 +15,13 @@ import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -26,48 +29,97 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** {@link RequestSequencer} alone: one request at a time, the next one dispatched once a response is complete. */
+/**
+ * {@link RequestSequencer} alone: pipelined POSTs are dispatched at once, their responses leave in request order;
+ * anything else runs alone; the bound on requests in flight; shutdown refusals; the end of a connection.
+ */
 class RequestSequencerTest {
 
-    /** Stands in for the router: keeps what it is handed (the test releases it). */
-    private static final class Capture extends ChannelInboundHandlerAdapter {
-        final List<Object> received = new ArrayList<>();
+    /**
+     * Stands in for the router and the endpoints: keeps each request with its slot (the test answers later, through
+     * {@link HttpResponses}, and releases the request); answers {@code /now} in place, with an untagged response.
+     */
+    private static final class Endpoints extends ChannelInboundHandlerAdapter {
+        final List<FullHttpRequest> received = new ArrayList<>();
+        final List<ResponseSlot> slots = new ArrayList<>();
+        ChannelHandlerContext ctx;
+
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            this.ctx = ctx;
+        }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            received.add(msg);
+            if (!(msg instanceof FullHttpRequest request)) {
+                received.add(null);
+                return;
+            }
+            received.add(request);
+            slots.add(ResponseSlot.of(ctx.channel(), request));
+            if (request.uri().equals("/now")) {
+                FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                        Unpooled.copiedBuffer("/now", StandardCharsets.UTF_8));
+                ctx.writeAndFlush(response);
+            }
+        }
+
+        /** Answers the n-th request received, its body naming the request. */
+        void answer(int n) {
+            ResponseSlot slot = slots.get(n);
+            HttpResponses.json(ctx, slot, HttpResponseStatus.OK,
+                    Unpooled.copiedBuffer(received.get(n).uri(), StandardCharsets.UTF_8));
+        }
+
+        void releaseAll() {
+            for (FullHttpRequest request : received) {
+                if (request != null && request.refCnt() > 0) {
+                    request.release();
+                }
+            }
         }
     }
 
     private final InFlightRequests inFlight = new InFlightRequests();
-    private final Capture capture = new Capture();
+    private final Endpoints endpoints = new Endpoints();
     private EmbeddedChannel channel;
 
     @BeforeEach
     void setUp() {
-        channel = new EmbeddedChannel(new RequestSequencer(inFlight), capture);
+        channel = new EmbeddedChannel(new RequestSequencer(inFlight), endpoints);
     }
 
     @AfterEach
     void tearDown() {
+        endpoints.releaseAll();
         channel.finishAndReleaseAll();
     }
 
-    private static FullHttpRequest request(String uri) {
+    private static FullHttpRequest post(String uri) {
+        return new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, uri, Unpooled.buffer(0));
+    }
+
+    private static FullHttpRequest get(String uri) {
         return new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, uri, Unpooled.buffer(0));
     }
 
-    private static FullHttpResponse response() {
-        return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, Unpooled.buffer(0));
+    private static List<FullHttpRequest> posts(int count) {
+        List<FullHttpRequest> requests = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            requests.add(post("/" + i));
+        }
+        return requests;
     }
 
-    /** Writes a complete response from the endpoint's side and reads it off the wire, released. */
-    private void respond() {
-        channel.writeOutbound(response());
-        FullHttpResponse written = channel.readOutbound();
-        assertTrue(written.release());
-        assertEquals(0, written.refCnt());
-        channel.runPendingTasks();
+    /** The bodies of the responses written so far, in order, each released. */
+    private List<String> written() {
+        List<String> bodies = new ArrayList<>();
+        for (Object msg; (msg = channel.readOutbound()) != null; ) {
+            FullHttpResponse response = (FullHttpResponse) msg;
+            bodies.add(response.content().toString(StandardCharsets.UTF_8));
+            assertTrue(response.release());
+        }
+        return bodies;
     }
 
     private boolean idle() throws InterruptedException {
@@ -75,48 +127,208 @@ class RequestSequencerTest {
     }
 
     @Test
-    void holdsTheSecondRequestUntilTheFirstResponseIsWritten() throws InterruptedException {
-        FullHttpRequest first = request("/1");
-        FullHttpRequest second = request("/2");
+    void dispatchesPipelinedPostsAtOnceAndWritesTheirResponsesInRequestOrder() throws InterruptedException {
+        channel.writeInbound(post("/a"), post("/b"), post("/c"));
 
-        channel.writeInbound(first, second);
+        assertEquals(3, endpoints.received.size(), "all three are dispatched without waiting");
+        assertEquals(List.of(0L, 1L, 2L), endpoints.slots.stream().map(ResponseSlot::ordinal).toList());
+        assertTrue(channel.config().isAutoRead(), "nothing waits, so reading goes on");
 
-        assertEquals(List.of(first), capture.received, "only the first request is dispatched");
-        assertEquals(1, second.refCnt(), "the second is held, not dropped");
-        assertFalse(channel.config().isAutoRead(), "reading stops while a request waits");
-        assertFalse(idle(), "a request is in flight");
-
-        respond();
-
-        assertEquals(List.of(first, second), capture.received, "the second is dispatched after the first response");
-        first.release();
+        endpoints.answer(2);
+        endpoints.answer(1);
+        assertEquals(List.of(), written(), "later requests answered first are held");
         assertFalse(idle());
 
-        respond();
+        endpoints.answer(0);
+        assertEquals(List.of("/a", "/b", "/c"), written(), "the first response releases the run, in order");
+        assertTrue(idle(), "nothing in flight once every response is written");
+    }
 
+    @Test
+    void aResponseWrittenWhileARequestIsDispatchedAnswersThatRequest() {
+        channel.writeInbound(post("/slow"), post("/now"), post("/later"));
+
+        assertEquals(List.of(), written(), "the in-place answer to the second request waits for the first");
+        endpoints.answer(0);
+        assertEquals(List.of("/slow", "/now"), written());
+        endpoints.answer(2);
+        assertEquals(List.of("/later"), written());
+    }
+
+    @Test
+    void aGetWaitsForEverythingBeforeItAndHoldsEverythingAfterIt() {
+        channel.writeInbound(post("/1"), get("/2"), post("/3"));
+
+        assertEquals(1, endpoints.received.size(), "a GET (it may become a stream) does not overlap");
+        assertFalse(channel.config().isAutoRead(), "reading stops while requests wait");
+
+        endpoints.answer(0);
+        channel.runPendingTasks();
+        assertEquals(2, endpoints.received.size(), "the GET is dispatched once the request before it is answered");
+        assertEquals("/2", endpoints.received.get(1).uri());
+        assertFalse(channel.config().isAutoRead());
+
+        endpoints.answer(1);
+        channel.runPendingTasks();
+        assertEquals(3, endpoints.received.size());
         assertTrue(channel.config().isAutoRead(), "reading resumes once nothing waits");
-        assertTrue(idle(), "nothing in flight once every request is answered");
-        second.release();
-        assertEquals(0, first.refCnt());
-        assertEquals(0, second.refCnt());
+        endpoints.answer(2);
+        assertEquals(List.of("/1", "/2", "/3"), written());
     }
 
     @Test
     void aResponseHeadAloneDoesNotCompleteTheExchange() {
-        FullHttpRequest first = request("/1");
-        FullHttpRequest second = request("/2");
-        channel.writeInbound(first, second);
+        channel.writeInbound(get("/1"), get("/2"));
 
+        // An untagged response written later answers the oldest request (as the SSE head does).
         channel.writeOutbound(new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK));
         channel.runPendingTasks();
 
-        assertEquals(List.of(first), capture.received, "still busy until the last content is written");
+        assertEquals(1, endpoints.received.size(), "still in flight until the last content is written");
         channel.writeOutbound(LastHttpContent.EMPTY_LAST_CONTENT);
         channel.runPendingTasks();
-        assertEquals(List.of(first, second), capture.received);
+        assertEquals(2, endpoints.received.size());
         assertEquals(2, channel.outboundMessages().size());
-        first.release();
-        second.release();
+    }
+
+    @Test
+    void boundsTheRequestsInFlightAndStopsReadingBeyond() throws InterruptedException {
+        int count = RequestSequencer.MAX_IN_FLIGHT + 4;
+        channel.writeInbound(posts(count).toArray());
+
+        assertEquals(RequestSequencer.MAX_IN_FLIGHT, endpoints.received.size());
+        assertFalse(channel.config().isAutoRead(), "a full connection stops reading");
+
+        endpoints.answer(0);
+        channel.runPendingTasks();
+        assertEquals(RequestSequencer.MAX_IN_FLIGHT + 1, endpoints.received.size(), "an answer lets one more in");
+
+        for (int i = 1; i < count; i++) {
+            endpoints.answer(i);
+            channel.runPendingTasks();
+        }
+        assertEquals(count, endpoints.received.size());
+        assertEquals(count, written().size());
+        assertTrue(channel.config().isAutoRead());
+        assertTrue(idle());
+    }
+
+    @Test
+    void closesAndReleasesEverythingWhenTooManyRequestsArePipelined() throws InterruptedException {
+        List<FullHttpRequest> requests = posts(RequestSequencer.MAX_IN_FLIGHT + RequestSequencer.MAX_WAITING + 1);
+
+        channel.writeInbound(requests.toArray());
+        channel.runPendingTasks();
+
+        assertFalse(channel.isOpen(), "a client that pipelines without bound is disconnected");
+        assertEquals(RequestSequencer.MAX_IN_FLIGHT, endpoints.received.size());
+        endpoints.releaseAll();
+        for (FullHttpRequest request : requests) {
+            assertEquals(0, request.refCnt(), "every waiting request was released: " + request.uri());
+        }
+        assertTrue(idle());
+    }
+
+    @Test
+    void releasesHeldResponsesAndWaitingRequestsWhenTheConnectionCloses() throws InterruptedException {
+        FullHttpRequest waiting = get("/3");
+        channel.writeInbound(post("/1"), post("/2"), waiting);
+        endpoints.answer(1);
+
+        channel.close().syncUninterruptibly();
+        channel.runPendingTasks();
+
+        assertEquals(0, waiting.refCnt());
+        assertTrue(idle(), "a closed connection has nothing in flight");
+        endpoints.answer(0); // too late: the handler is gone and the write fails
+        assertEquals(List.of(), written());
+    }
+
+    @Test
+    void aResponseThatClosesTheConnectionAbandonsTheRequestsAfterIt() throws InterruptedException {
+        channel.writeInbound(post("/1"), post("/2"), post("/3"));
+        endpoints.answer(1);
+
+        HttpResponses.error(endpoints.ctx, endpoints.slots.get(0).closing(), HttpResponseStatus.INTERNAL_SERVER_ERROR,
+                "boom");
+        List<String> bodies = written();
+        assertEquals(1, bodies.size(), "only the closing response is written: " + bodies);
+        assertTrue(bodies.get(0).contains("boom"));
+        channel.runPendingTasks();
+        assertFalse(channel.isOpen());
+        assertTrue(idle(), "the abandoned requests are no longer counted");
+
+        endpoints.answer(2); // an abandoned request's late answer is dropped
+        assertEquals(List.of(), written());
+    }
+
+    @Test
+    void nothingIsDispatchedAfterARequestThatClosesTheConnection() {
+        FullHttpRequest last = post("/1");
+        last.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        FullHttpRequest after = post("/2");
+
+        channel.writeInbound(last, after);
+
+        assertEquals(1, endpoints.received.size());
+        assertEquals(0, after.refCnt(), "a request after the last one is released unread");
+        assertFalse(endpoints.slots.get(0).keepAlive());
+    }
+
+    @Test
+    void refusesNewRequestsWith503WhileShuttingDown() throws InterruptedException {
+        inFlight.startDraining();
+        FullHttpRequest request = get("/healthz");
+
+        channel.writeInbound(request);
+
+        FullHttpResponse response = channel.readOutbound();
+        assertEquals(HttpResponseStatus.SERVICE_UNAVAILABLE, response.status());
+        assertTrue(response.content().toString(StandardCharsets.UTF_8).contains("\"error\""));
+        response.release();
+        assertEquals(0, request.refCnt());
+        assertTrue(endpoints.received.isEmpty());
+        channel.runPendingTasks();
+        assertFalse(channel.isOpen());
+        assertTrue(idle(), "the refused request is not counted as under way");
+        assertNull(channel.readOutbound());
+    }
+
+    @Test
+    void aRequestPipelinedAfterShutdownBeganIsRefusedInItsTurn() throws InterruptedException {
+        channel.writeInbound(post("/accepted"));
+        inFlight.startDraining();
+        FullHttpRequest refused = post("/refused");
+        FullHttpRequest dropped = post("/dropped");
+
+        channel.writeInbound(refused, dropped);
+
+        assertEquals(1, endpoints.received.size());
+        assertEquals(0, refused.refCnt());
+        assertEquals(0, dropped.refCnt(), "nothing is dispatched after the refusal");
+        assertNull(channel.readOutbound(), "the refusal waits for the accepted request's response");
+        assertFalse(idle(), "the accepted request is still under way");
+
+        endpoints.answer(0);
+        FullHttpResponse accepted = channel.readOutbound();
+        FullHttpResponse refusal = channel.readOutbound();
+        assertEquals(HttpResponseStatus.OK, accepted.status());
+        assertEquals(HttpResponseStatus.SERVICE_UNAVAILABLE, refusal.status());
+        assertEquals("close", refusal.headers().get(HttpHeaderNames.CONNECTION));
+        accepted.release();
+        refusal.release();
+        channel.runPendingTasks();
+        assertFalse(channel.isOpen());
+        assertTrue(idle());
+    }
+
+    @Test
+    void anUnsolicitedResponseWithNothingInFlightGoesOut() {
+        channel.writeOutbound(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.BAD_REQUEST));
+
+        FullHttpResponse response = channel.readOutbound();
+        assertNotNull(response);
+        response.release();
     }
 
     @Test
@@ -125,61 +337,7 @@ class RequestSequencerTest {
 
         channel.writeInbound(other);
 
-        assertEquals(List.of(other), capture.received);
-    }
-
-    @Test
-    void closesAndReleasesEverythingWhenTooManyRequestsArePipelined() {
-        List<FullHttpRequest> requests = new ArrayList<>();
-        for (int i = 0; i < 40; i++) {
-            requests.add(request("/" + i));
-        }
-
-        channel.writeInbound(requests.toArray());
-        channel.runPendingTasks();
-
-        assertFalse(channel.isOpen(), "a client that pipelines without bound is disconnected");
-        assertEquals(1, capture.received.size());
-        requests.get(0).release();
-        for (FullHttpRequest request : requests) {
-            assertEquals(0, request.refCnt(), "every held request was released: " + request.uri());
-        }
-    }
-
-    @Test
-    void releasesHeldRequestsWhenTheConnectionCloses() throws InterruptedException {
-        FullHttpRequest first = request("/1");
-        FullHttpRequest second = request("/2");
-        FullHttpRequest third = request("/3");
-        channel.writeInbound(first, second, third);
-
-        channel.close().syncUninterruptibly();
-        channel.runPendingTasks();
-
-        assertEquals(0, second.refCnt());
-        assertEquals(0, third.refCnt());
-        assertTrue(idle(), "a closed connection has nothing in flight");
-        first.release();
-    }
-
-    @Test
-    void refusesNewRequestsWith503WhileShuttingDown() throws InterruptedException {
-        inFlight.startDraining();
-        FullHttpRequest request = request("/healthz");
-
-        channel.writeInbound(request);
-
-        FullHttpResponse response = channel.readOutbound();
-        assertEquals(HttpResponseStatus.SERVICE_UNAVAILABLE, response.status());
-        assertTrue(response.content().toString(java.nio.charset.StandardCharsets.UTF_8).contains("\"error\""));
-        response.release();
-        assertEquals(0, response.refCnt());
-        assertEquals(0, request.refCnt());
-        assertTrue(capture.received.isEmpty());
-        channel.runPendingTasks();
-        assertFalse(channel.isOpen());
-        assertTrue(idle(), "the refused request is not counted as under way");
-        assertNull(channel.readOutbound());
-        assertSame(null, channel.readInbound());
+        assertEquals(1, endpoints.received.size());
+        assertNull(endpoints.received.get(0));
     }
 }

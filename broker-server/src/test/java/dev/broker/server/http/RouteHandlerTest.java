@@ -123,7 +123,7 @@ class RouteHandlerTest {
         assertEquals("abc", routed.queryParameter("access_token"));
         assertEquals("7", routed.queryParameter("last_event_id"));
         assertNull(routed.queryParameter("missing"));
-        assertTrue(routed.keepAlive());
+        assertTrue(routed.slot().keepAlive());
         assertNull(channel.readOutbound(), "a routed request is not answered here");
         assertTrue(routed.release());
         assertEquals(0, request.refCnt(), "releasing the routed request releases the HTTP request");
