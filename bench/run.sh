@@ -183,6 +183,7 @@ both fanout-1k-1000 fanout "${F4[@]}"
 both fanout-10k-10 fanout "${F2[@]}"
 both fanout-10k-peak fanout "${F3[@]}"
 both inserts-64 inserts "${INS[@]}"
+both inserts-64-p16 inserts "${INS[@]}" --pipeline 16
 both reconnect-10k reconnect "${REC[@]}"
 
 # --- 6. the table --------------------------------------------------------------------------------------------------

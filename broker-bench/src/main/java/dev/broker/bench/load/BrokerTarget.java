@@ -23,7 +23,6 @@ import java.util.regex.Pattern;
 final class BrokerTarget implements Target {
 
     private static final Pattern JWT = Pattern.compile("\"jwt\"\\s*:\\s*\"([^\"]+)\"");
-    private static final Pattern ACK_ID = Pattern.compile("\"id\":\"([0-9]{1,18})\"");
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final InetSocketAddress address;
@@ -94,11 +93,17 @@ final class BrokerTarget implements Target {
             /** {@code {"id":"<digits>","event":"<the event sent>","timestamp":…}}, as Broker writes it (compact). */
             @Override
             public long acknowledgedId(String event, String body) {
-                Matcher id = ACK_ID.matcher(body);
-                if (!id.find() || !body.contains("\"event\":" + jsonString(event) + ",")) {
+                int at = body.indexOf("\"id\":\"");
+                if (at < 0 || !body.contains("\"event\":" + jsonString(event) + ",")) {
                     return -1;
                 }
-                return Long.parseLong(id.group(1));
+                long id = 0;
+                int digits = 0;
+                for (int i = at + 6; i < body.length() && body.charAt(i) >= '0' && body.charAt(i) <= '9'; i++, digits++) {
+                    id = id * 10 + (body.charAt(i) - '0');
+                }
+                return digits == 0 || digits > 18 || at + 6 + digits >= body.length() || body.charAt(at + 6 + digits) != '"'
+                        ? -1 : id;
             }
         };
     }

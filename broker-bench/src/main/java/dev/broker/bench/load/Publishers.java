@@ -6,11 +6,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpResponseDecoder;
-import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
@@ -21,8 +16,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Keep-alive publisher connections, each with up to {@code depth} pipelined requests in flight, all on one event
- * loop: call every method on {@link #loop()}. Requests go out as raw bytes; responses are read with Netty's HTTP
- * decoder and matched to their requests in order. Writes are batched: {@link #offer} writes, {@link #flush} (or the
+ * loop: call every method on {@link #loop()}. Requests go out as raw bytes; responses are read with a lean HTTP
+ * parser and matched to their requests in order. Writes are batched: {@link #offer} writes, {@link #flush} (or the
  * end of a read) sends.
  *
  * <p>With {@link #checkAcknowledgements}, pipelining is verified rather than trusted: each accepted response must
@@ -54,6 +49,12 @@ final class Publishers {
     private boolean mismatchReported;
     private int cursor;
     private Runnable onReadComplete = () -> { };
+    private boolean fillScheduled;
+    private final Runnable fillAfterReads = () -> {
+        fillScheduled = false;
+        onReadComplete.run();
+        flush();
+    };
     private Target.Stream acknowledgements;
 
     private Publishers(LoadClient client, EventLoop loop, int depth) {
@@ -93,7 +94,7 @@ final class Publishers {
         Bootstrap bootstrap = client.bootstrap(loop).handler(new io.netty.channel.ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
-                ch.pipeline().addLast(new HttpResponseDecoder(), connection);
+                ch.pipeline().addLast(connection);
             }
         });
         client.connect(bootstrap).addListener(f -> {
@@ -172,15 +173,14 @@ final class Publishers {
         }
     }
 
-    private final class Connection extends ChannelInboundHandlerAdapter {
+    private final class Connection extends ChannelInboundHandlerAdapter implements ResponseParser.Sink {
 
         final ArrayDeque<Pending> pending = new ArrayDeque<>();
         ChannelHandlerContext ctx;
         boolean dirty;
         boolean closing;
+        private final ResponseParser parser = new ResponseParser(this);
         private int status;
-        /** The body of the response being read, when it is to be checked. */
-        private StringBuilder body;
         /** The largest id acknowledged on this connection. */
         private long lastId;
 
@@ -195,29 +195,33 @@ final class Publishers {
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ByteBuf in = (ByteBuf) msg;
             try {
-                if (msg instanceof HttpResponse response) {
-                    status = response.status().code();
-                    Pending next = pending.peek();
-                    body = acknowledgements != null && next != null && next.event != null ? new StringBuilder() : null;
-                }
-                if (body != null && msg instanceof HttpContent content) {
-                    body.append(content.content().toString(StandardCharsets.UTF_8));
-                }
-                if (msg instanceof LastHttpContent) {
-                    Pending p = pending.poll();
-                    if (p == null) {
-                        mismatch(ctx, "a response with no request outstanding");
-                    } else if (body != null && !acknowledges(p.event, body.toString())) {
-                        p.ack.done(MISMATCHED, p.sentNanos);
-                        mismatch(ctx, "the response to a publish of '" + p.event + "' was: " + body);
-                    } else {
-                        p.ack.done(status, p.sentNanos);
-                    }
-                    body = null;
-                }
+                parser.read(in);
+            } catch (IOException | RuntimeException e) {
+                mismatch(ctx, "an unreadable response: " + e.getMessage());
             } finally {
-                ReferenceCountUtil.release(msg);
+                in.release();
+            }
+        }
+
+        @Override
+        public boolean wantsBody() {
+            Pending next = pending.peek();
+            return acknowledgements != null && next != null && next.event != null;
+        }
+
+        @Override
+        public void response(int status, String body) {
+            this.status = status;
+            Pending p = pending.poll();
+            if (p == null) {
+                mismatch(ctx, "a response with no request outstanding");
+            } else if (body != null && !acknowledges(p.event, body)) {
+                p.ack.done(MISMATCHED, p.sentNanos);
+                mismatch(ctx, "the response to a publish of '" + p.event + "' was: " + body);
+            } else {
+                p.ack.done(status, p.sentNanos);
             }
         }
 
@@ -244,8 +248,11 @@ final class Publishers {
 
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
-            onReadComplete.run();
-            flush();
+            // Once per turn of the loop, after every connection's read: one pass tops all of them up.
+            if (!fillScheduled) {
+                fillScheduled = true;
+                loop.execute(fillAfterReads);
+            }
         }
 
         @Override

@@ -18,6 +18,7 @@ public final class HandlerNames {
     /** HTTP/2 connection: one child channel per stream. */
     public static final String H2_MULTIPLEX = "h2Multiplex";
     public static final String IDLE_TIMEOUT = "idleTimeout";
+    public static final String FLUSH_CONSOLIDATION = "flushConsolidation";
     public static final String HTTP_CODEC = "httpCodec";
     public static final String CORS = "cors";
     public static final String AGGREGATOR = "aggregator";

@@ -33,7 +33,7 @@ import io.netty.handler.codec.http2.Http2StreamChannel;
 public final class SseEndpoint implements Endpoint {
 
     private static final String[] HTTP_HANDLERS = {
-        HandlerNames.IDLE_TIMEOUT, HandlerNames.HTTP_CODEC, HandlerNames.CORS, HandlerNames.AGGREGATOR,
+        HandlerNames.IDLE_TIMEOUT, HandlerNames.FLUSH_CONSOLIDATION, HandlerNames.HTTP_CODEC, HandlerNames.CORS, HandlerNames.AGGREGATOR,
         HandlerNames.SEQUENCER, HandlerNames.ROUTER, HandlerNames.AUTH, HandlerNames.API,
     };
 
