@@ -6,9 +6,9 @@ import java.util.Arrays;
 import java.util.function.Consumer;
 
 /**
- * One tenant's live streams on one event loop: the fan-out's hot loop. A plain array, touched only on its loop, so
- * a delivery is a retained duplicate and a write per stream, with no lock, no map walk and no future; each session
- * knows its slot, so adding and removing are O(1) even in a storm of thousands of disconnects.
+ * One tenant's live streams on one event loop. A plain array, touched only on its loop, so a delivery is a retained
+ * duplicate and a write per stream, with no lock, no map walk and no future; each session knows its slot, so adding
+ * and removing are O(1) even in a storm of thousands of disconnects.
  */
 final class LiveStreams {
 
@@ -39,6 +39,11 @@ final class LiveStreams {
         session.liveSlot = -1;
     }
 
+    /** The streams live now, for a write that spans several tasks (a copy: slots move as streams leave). */
+    SseSession[] snapshot() {
+        return Arrays.copyOf(sessions, size);
+    }
+
     void forEach(Consumer<SseSession> action) {
         for (int i = 0; i < size; i++) {
             action.accept(sessions[i]);
@@ -46,24 +51,14 @@ final class LiveStreams {
     }
 
     /** Writes {@code message} (ownership taken) to every stream, each its own duplicate of the shared bytes. */
-    void write(ByteBuf message, boolean flush) {
+    void writeAndFlush(ByteBuf message) {
         try {
             for (int i = 0; i < size; i++) {
                 Channel channel = sessions[i].channel();
-                if (flush) {
-                    channel.writeAndFlush(message.retainedDuplicate(), channel.voidPromise());
-                } else {
-                    channel.write(message.retainedDuplicate(), channel.voidPromise());
-                }
+                channel.writeAndFlush(message.retainedDuplicate(), channel.voidPromise());
             }
         } finally {
             message.release();
-        }
-    }
-
-    void flush() {
-        for (int i = 0; i < size; i++) {
-            sessions[i].channel().flush();
         }
     }
 }

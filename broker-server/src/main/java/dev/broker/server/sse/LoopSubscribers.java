@@ -8,6 +8,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.util.internal.PlatformDependent;
 import java.lang.System.Logger.Level;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -20,10 +21,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The streams of one event loop, by tenant. Touched only on that loop, so the fan-out takes no lock. Events reach
- * the loop through a lock-free inbox: the first event of a burst schedules one drain task, which writes every
- * event waiting by then to the live streams of its tenant and flushes each touched stream once at the end. So a
- * burst costs one task and about one syscall per stream, however many events it holds, while a lone event still
- * leaves at once.
+ * the loop through a lock-free inbox: the first event of a burst schedules one drain task, which concatenates every
+ * event waiting by then into one buffer per tenant and writes it once to each of the tenant's live streams, a
+ * thousand streams per task with the loop's I/O in between. So a burst costs about one syscall per stream, however
+ * many events it holds, while a lone event still leaves at once.
  *
  * <p>A new stream without {@code Last-Event-ID} gets its snapshot from the tenant's {@link SnapshotCache} on this
  * loop, written and promoted to live in one task, so no event can fall between. While the cache fills, new streams
@@ -41,6 +42,21 @@ final class LoopSubscribers {
     static final long SWEEP_INTERVAL_NANOS = Math.max(TimeUnit.MILLISECONDS.toNanos(100),
             Math.min(LINGER_NANOS / 4, TimeUnit.SECONDS.toNanos(5)));
 
+    /** One burst of a tenant on its way to the streams that were live when it was made. */
+    private static final class FanOut {
+        final ByteBuf burst;
+        final SseSession[] targets;
+        int next;
+
+        FanOut(ByteBuf burst, SseSession[] targets) {
+            this.burst = burst;
+            this.targets = targets;
+        }
+    }
+
+    /** Streams written per task of a fan-out; the rest follows after the loop's next I/O pass. */
+    static final int FAN_OUT_CHUNK = Math.max(1, Integer.getInteger("broker.sse.fanOutChunk", 1024));
+
     /** An encoded event on its way to this loop. */
     private record Delivery(String tenant, String name, long id, ByteBuf frame) {
     }
@@ -53,13 +69,25 @@ final class LoopSubscribers {
     private final Queue<Delivery> inbox = PlatformDependent.newMpscQueue();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     private final Runnable drainTask = this::drainInbox;
+    /** Bursts made and not yet written to every stream, oldest first; touched only on the loop. */
+    private final ArrayDeque<FanOut> fanOuts = new ArrayDeque<>();
+    private boolean fanOutScheduled;
+    /** A drain came while fan-outs were still being written: it runs when they are done. */
+    private boolean drainDeferred;
+    /** Inside the drain's delivery loop, which writes the fan-outs it makes when it ends. */
+    private boolean drainRunning;
+    private final Runnable continueFanOutTask = () -> {
+        if (fanOutScheduled) {
+            continueFanOut();
+        }
+    };
     /**
      * At most one drain per this interval: a lone event after a quiet spell leaves at once, but under a steady
      * stream the events of the interval leave together, as one write per stream. This bounds the added latency
      * while making the syscalls per delivery fall as the event rate rises.
      */
     static final long MIN_DRAIN_INTERVAL_NANOS =
-            TimeUnit.MILLISECONDS.toNanos(Long.getLong("broker.sse.drainIntervalMillis", 25));
+            TimeUnit.MILLISECONDS.toNanos(Long.getLong("broker.sse.drainIntervalMillis", 50));
     /** When the last drain ran (written on the loop, read by posting threads). */
     private volatile long lastDrainNanos = System.nanoTime() - MIN_DRAIN_INTERVAL_NANOS;
     /** The id of the last event this loop took from the feed (of any tenant). */
@@ -75,6 +103,7 @@ final class LoopSubscribers {
         // whatever it would have delivered, and the cached snapshots (the loop no longer runs, so no race).
         loop.terminationFuture().addListener(terminated -> {
             releaseInbox();
+            releaseFanOuts();
             releaseTenants();
         });
     }
@@ -98,24 +127,91 @@ final class LoopSubscribers {
 
     private void drainInbox() {
         assert loop.inEventLoop() : "fan-out off its event loop";
+        if (!fanOuts.isEmpty()) {
+            // Still writing the last bursts: the events gather meanwhile and leave together once that is done, so
+            // under load the bursts grow instead of the number of writes. (drainScheduled stays set until then.)
+            drainDeferred = true;
+            return;
+        }
+        drainDeferred = false;
         // Cleared first: an event offered from now on schedules another drain, so none can be stranded.
         drainScheduled.set(false);
         lastDrainNanos = System.nanoTime();
         Delivery delivery;
-        while ((delivery = inbox.poll()) != null) {
-            deliver(delivery.tenant, delivery.name, delivery.id, delivery.frame);
+        drainRunning = true;
+        try {
+            while ((delivery = inbox.poll()) != null) {
+                deliver(delivery.tenant, delivery.name, delivery.id, delivery.frame);
+            }
+        } finally {
+            drainRunning = false;
         }
         for (TenantSubscribers subscribers : dirty) {
             subscribers.dirty = false;
             ByteBuf burst = subscribers.takeBurst();
             if (burst != null) {
-                // The whole burst, as one shared buffer, to every live stream: one write and flush each.
-                subscribers.live.write(burst, true);
-            } else {
-                subscribers.live.flush();
+                fanOuts.add(new FanOut(burst, subscribers.live.snapshot()));
             }
         }
         dirty.clear();
+        writeFanOuts();
+    }
+
+    /** Starts writing the waiting fan-outs, unless a task doing so is already scheduled. */
+    private void writeFanOuts() {
+        if (!fanOutScheduled) {
+            continueFanOut();
+        }
+    }
+
+    /**
+     * Writes the waiting fan-outs, oldest first, at most {@link #FAN_OUT_CHUNK} streams per task: a burst for
+     * thousands of streams is cut into tasks with the loop's I/O in between, so that an insert or a new stream on
+     * this loop is not kept waiting for the whole burst. Each stream still gets the bursts in order: fan-outs leave
+     * strictly in the order they were made.
+     */
+    private void continueFanOut() {
+        fanOutScheduled = false;
+        int budget = FAN_OUT_CHUNK;
+        FanOut fanOut;
+        while (budget > 0 && (fanOut = fanOuts.peek()) != null) {
+            int end = Math.min(fanOut.targets.length, fanOut.next + budget);
+            for (int i = fanOut.next; i < end; i++) {
+                Channel channel = fanOut.targets[i].channel();
+                // A stream that closed since the fan-out was made has left its tenant: skip it.
+                if (channel.isActive()) {
+                    channel.writeAndFlush(fanOut.burst.retainedDuplicate(), channel.voidPromise());
+                }
+            }
+            budget -= end - fanOut.next;
+            fanOut.next = end;
+            if (end == fanOut.targets.length) {
+                fanOuts.poll();
+                fanOut.burst.release();
+            }
+        }
+        if (fanOuts.isEmpty()) {
+            if (drainDeferred) {
+                drainInbox();
+            }
+        } else {
+            fanOutScheduled = true;
+            try {
+                // Scheduled, not executed: a scheduled task runs after the loop's next I/O pass, a plain task would
+                // run in this same batch of tasks.
+                loop.schedule(continueFanOutTask, 0, TimeUnit.NANOSECONDS);
+            } catch (RejectedExecutionException shuttingDown) {
+                releaseFanOuts();
+            }
+        }
+    }
+
+    /** On the loop, or after it terminated: what was still to be written is dropped. */
+    private void releaseFanOuts() {
+        FanOut fanOut;
+        while ((fanOut = fanOuts.poll()) != null) {
+            fanOut.burst.release();
+        }
     }
 
     /** Only after the loop stopped draining (or never started): synchronized, as the inbox has one consumer. */
@@ -232,10 +328,13 @@ final class LoopSubscribers {
         TenantSubscribers subscribers = tenants.get(session.principal().tenant());
         subscribers.joining.remove(session);
         // The burst so far belongs to the streams already live (the newcomer wrote those events itself, or had
-        // them from history): send it to them before the newcomer joins; the drain flushes.
+        // them from history): it goes to them, after the fan-outs before it, and the newcomer joins after.
         ByteBuf pending = subscribers.takeBurst();
         if (pending != null) {
-            subscribers.live.write(pending, false);
+            fanOuts.add(new FanOut(pending, subscribers.live.snapshot()));
+            if (!drainRunning) {
+                writeFanOuts();
+            }
         }
         subscribers.live.add(session);
     }
@@ -290,7 +389,7 @@ final class LoopSubscribers {
     void heartbeat() {
         for (TenantSubscribers subscribers : tenants.values()) {
             if (!subscribers.live.isEmpty()) {
-                subscribers.live.write(SseFrames.HEARTBEAT.duplicate(), true);
+                subscribers.live.writeAndFlush(SseFrames.HEARTBEAT.duplicate());
             }
             for (SseSession session : subscribers.joining) {
                 if (session.caughtUp()) {
