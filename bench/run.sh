@@ -140,14 +140,18 @@ if [[ $QUICK == 1 ]]; then
   F4=(--subs 100 --rate 1000 --duration 3 --warmup 1)
   INS=(--conns 64 --duration 3 --warmup 1)
   REC=(--subs 1000 --names 100 --missed 10)
+  WARM_F=(--subs 100 --rate 100 --duration 1 --warmup 0)
+  WARM_I=(--conns 8 --pipeline 4 --duration 1 --warmup 0)
 else
   IDLE=(--conns 15000 --hold 10 --settle 3)
-  F1=(--subs 1000 --rate 100 --duration 10 --warmup 3)
-  F2=(--subs 10000 --rate 10 --duration 10 --warmup 3)
-  F3=(--subs 10000 --rate 20 --duration 10 --warmup 3)
-  F4=(--subs 1000 --rate 1000 --duration 10 --warmup 3)
+  F1=(--subs 1000 --rate 100 --duration 10 --warmup 3 --threads 2)
+  F2=(--subs 10000 --rate 10 --duration 10 --warmup 3 --threads 2)
+  F3=(--subs 10000 --rate 20 --duration 10 --warmup 3 --threads 2)
+  F4=(--subs 1000 --rate 1000 --duration 10 --warmup 3 --threads 2)
   INS=(--conns 64 --duration 10 --warmup 3)
-  REC=(--subs 10000 --names 100 --missed 10)
+  REC=(--subs 10000 --names 100 --missed 10 --threads 2)
+  WARM_F=(--subs 1000 --rate 1000 --duration 6 --warmup 0 --threads 2)
+  WARM_I=(--conns 64 --pipeline 16 --duration 6 --warmup 0)
 fi
 
 bench() { # label target mode flags...
@@ -178,6 +182,10 @@ both() { # label mode flags...
 
 : >"$RESULTS"
 both idle-15k idle "${IDLE[@]}"          # first, on fresh servers: memory growth per connection
+# Untimed: lets the JIT compile Broker's fan-out and insert paths before anything is measured (each scenario has
+# its own warm-up too, but a few seconds are not enough for C2 on two busy cores). Nchan gets the same load.
+both warmup-fanout fanout "${WARM_F[@]}"
+both warmup-inserts inserts "${WARM_I[@]}"
 both fanout-1k-100 fanout "${F1[@]}"
 both fanout-1k-1000 fanout "${F4[@]}"
 both fanout-10k-10 fanout "${F2[@]}"
