@@ -9,11 +9,7 @@ import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.DefaultChannelId;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.ChannelMatchers;
-import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ImmediateEventExecutor;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,8 +29,9 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Fan-out of one event to N streams the way the server does it: encode the frame once, write the same bytes to
- * every channel of a {@link ChannelGroup} (each gets a retained duplicate), flush once. The channels are
+ * Fan-out of one event to N streams the way the server does it: encode the frame once, then write and flush a
+ * retained duplicate of the same bytes to each channel of a plain array (the server's {@code LiveStreams}), and
+ * release the original once. The channels are
  * {@link EmbeddedChannel}s whose outbound end releases what reaches it, as a socket would after writing it, so the
  * number is the server-side cost per event up to the transport (no syscalls). Reported per event; divide by
  * {@code subscribers} for the cost per delivery.
@@ -51,7 +48,7 @@ public class FanoutBench {
     int subscribers;
 
     private final List<EmbeddedChannel> channels = new ArrayList<>();
-    private ChannelGroup group;
+    private EmbeddedChannel[] live;
     private Event event;
     private long id;
 
@@ -76,24 +73,17 @@ public class FanoutBench {
 
     @Setup(Level.Trial)
     public void setUp() {
-        group = new DefaultChannelGroup("bench", ImmediateEventExecutor.INSTANCE);
         ReleasingSink sink = new ReleasingSink();
         for (int i = 0; i < subscribers; i++) {
-            // A channel id of its own: EmbeddedChannels share one by default, and a group holds one channel per id.
-            EmbeddedChannel channel = new EmbeddedChannel(DefaultChannelId.newInstance(), sink);
-            channels.add(channel);
-            group.add(channel);
+            channels.add(new EmbeddedChannel(DefaultChannelId.newInstance(), sink));
         }
-        if (group.size() != subscribers) {
-            throw new IllegalStateException("the group holds " + group.size() + " channels, not " + subscribers);
-        }
+        live = channels.toArray(EmbeddedChannel[]::new);
         event = new Event(1, "acme", "chat.message", System.currentTimeMillis(),
                 "{\"user\":\"ada\",\"text\":\"hello, world\",\"n\":42}".getBytes(StandardCharsets.US_ASCII));
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        group.close();
         channels.forEach(EmbeddedChannel::finishAndReleaseAll);
     }
 
@@ -101,9 +91,13 @@ public class FanoutBench {
     public void fanOutOneEvent() {
         ByteBuf frame = SseFrames.encode(PooledByteBufAllocator.DEFAULT,
                 new Event(++id, event.tenant(), event.name(), event.timestamp(), event.data()));
-        // As the server's LoopSubscribers: the group writes a retained duplicate to each channel and releases
-        // the original once; the flush is separate so that a burst leaves in one syscall per stream.
-        group.write(frame, ChannelMatchers.all(), true);
-        group.flush();
+        // As the server's fan-out: one write and flush per stream of a retained duplicate, the original released once.
+        try {
+            for (EmbeddedChannel channel : live) {
+                channel.writeAndFlush(frame.retainedDuplicate(), channel.voidPromise());
+            }
+        } finally {
+            frame.release();
+        }
     }
 }
