@@ -62,6 +62,8 @@ final class LoopSubscribers {
     }
 
     final EventLoop loop;
+    /** The bytes the snapshot caches of this loop hold together, against their limit. */
+    private final SnapshotCache.Budget cacheBudget;
     private final EventLog log;
     private final ByteBufAllocator alloc;
     private final Map<String, TenantSubscribers> tenants = new HashMap<>();
@@ -96,6 +98,11 @@ final class LoopSubscribers {
     private boolean closing;
 
     LoopSubscribers(EventLoop loop, EventLog log, ByteBufAllocator alloc) {
+        this(loop, log, alloc, SnapshotCache.LOOP_BUDGET_BYTES);
+    }
+
+    LoopSubscribers(EventLoop loop, EventLog log, ByteBufAllocator alloc, long cacheBudgetBytes) {
+        this.cacheBudget = new SnapshotCache.Budget(cacheBudgetBytes);
         this.loop = loop;
         this.log = log;
         this.alloc = alloc;
@@ -259,7 +266,7 @@ final class LoopSubscribers {
     }
 
     private TenantSubscribers tenant(String tenant) {
-        TenantSubscribers subscribers = tenants.computeIfAbsent(tenant, t -> new TenantSubscribers(t, loop));
+        TenantSubscribers subscribers = tenants.computeIfAbsent(tenant, t -> new TenantSubscribers(t, cacheBudget));
         subscribers.idleSince = 0;
         return subscribers;
     }
@@ -379,6 +386,11 @@ final class LoopSubscribers {
                 subscribers.release();
             }
         }
+    }
+
+    /** The bytes this loop's snapshot caches hold; for tests. */
+    long cachedBytes() {
+        return cacheBudget.used;
     }
 
     /** How many tenants this loop holds (streams or a lingering cache); for tests. */

@@ -22,13 +22,25 @@ import java.util.Map;
  * so. The read may be ahead of the loop's feed, so {@code lastId()} may briefly exceed what the loop was handed:
  * a stream served then waits for the feed as after a read of its own.
  *
- * <p>Bounded: a tenant with more names or bytes than the limits turns the cache off, and its streams read the
- * store as before.
+ * <p>Bounded: a tenant with more names or bytes than the limits turns the cache off, and so does one that would
+ * take its loop's caches past their {@link Budget}; its streams then read the store as before.
  */
 final class SnapshotCache {
 
     static final int MAX_NAMES = Integer.getInteger("broker.sse.snapshotCacheNames", 1024);
     static final int MAX_BYTES = Integer.getInteger("broker.sse.snapshotCacheBytes", 1024 * 1024);
+    /** What all the caches of one loop may hold together (frames and joined snapshots). */
+    static final long LOOP_BUDGET_BYTES = Long.getLong("broker.sse.snapshotCacheLoopBytes", 64L * 1024 * 1024);
+
+    /** The bytes held by the caches of one loop; touched only on that loop. */
+    static final class Budget {
+        final long limit;
+        long used;
+
+        Budget(long limit) {
+            this.limit = limit;
+        }
+    }
 
     /** EMPTY: nothing recorded; FILLING: recording while the read runs; READY: current; OFF: over the limits. */
     enum State { EMPTY, FILLING, READY, OFF }
@@ -36,12 +48,17 @@ final class SnapshotCache {
     private record Entry(long id, ByteBuf frame) {
     }
 
+    private final Budget budget;
     private final Map<String, Entry> latest = new HashMap<>();
     private State state = State.EMPTY;
     private long lastId;
     private int bytes;
     /** Every frame concatenated in id order, built when asked for after a change; null when stale. */
     private ByteBuf snapshot;
+
+    SnapshotCache(Budget budget) {
+        this.budget = budget;
+    }
 
     State state() {
         return state;
@@ -95,6 +112,7 @@ final class SnapshotCache {
                 for (Entry entry : entries) {
                     snapshot.writeBytes(entry.frame, entry.frame.readerIndex(), entry.frame.readableBytes());
                 }
+                budget.used += snapshot.capacity();
             }
         }
         return snapshot.retainedDuplicate();
@@ -121,19 +139,25 @@ final class SnapshotCache {
         }
         latest.put(name, new Entry(id, frame));
         bytes += frame.readableBytes();
+        budget.used += frame.readableBytes();
         if (old != null) {
             bytes -= old.frame.readableBytes();
+            budget.used -= old.frame.readableBytes();
             old.frame.release();
         }
         lastId = Math.max(lastId, id);
         dropSnapshot();
-        if (latest.size() > MAX_NAMES || bytes > MAX_BYTES) {
+        // Twice the frames: the joined snapshot, once a stream asks for it, holds them again.
+        if (latest.size() > MAX_NAMES || bytes > MAX_BYTES || budget.used + bytes > budget.limit) {
             release();
         }
     }
 
     private void dropSnapshot() {
         if (snapshot != null) {
+            if (snapshot != Unpooled.EMPTY_BUFFER) {
+                budget.used -= snapshot.capacity();
+            }
             snapshot.release();
             snapshot = null;
         }
@@ -144,6 +168,7 @@ final class SnapshotCache {
         for (Entry entry : latest.values()) {
             entry.frame.release();
         }
+        budget.used -= bytes;
         latest.clear();
         bytes = 0;
         lastId = 0;

@@ -1,7 +1,6 @@
 package dev.broker.server.sse;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.EventLoop;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -18,7 +17,7 @@ final class TenantSubscribers {
     final List<SseSession> joining = new ArrayList<>(2);
     /** New streams waiting for the cache's read; a set, as a storm of them may close while they wait. */
     final Set<SseSession> awaitingSnapshot = new LinkedHashSet<>();
-    final SnapshotCache cache = new SnapshotCache();
+    final SnapshotCache cache;
     /** When the last stream left (System.nanoTime), while the tenant is kept for its cache; 0 while in use. */
     long idleSince;
     /** Removed from its loop: a read completing later must not touch it. */
@@ -32,8 +31,9 @@ final class TenantSubscribers {
     private ByteBuf burst;
     private int burstFrames;
 
-    TenantSubscribers(String tenant, EventLoop loop) {
+    TenantSubscribers(String tenant, SnapshotCache.Budget cacheBudget) {
         this.tenant = tenant;
+        this.cache = new SnapshotCache(cacheBudget);
     }
 
     /**
