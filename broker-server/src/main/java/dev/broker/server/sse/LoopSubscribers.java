@@ -15,6 +15,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -254,6 +255,50 @@ final class LoopSubscribers {
             }
         }
         frame.release();
+    }
+
+    /** Replay reads kept per tenant and loop for streams resuming from the same id. */
+    static final int MAX_SHARED_READS = 16;
+    /** A completed replay read is kept for sharing only up to this many bytes of event data. */
+    static final long MAX_SHARED_READ_BYTES = 1024 * 1024;
+
+    /**
+     * Events of the tenant after {@code afterId}, for a stream that has joined (call it on the loop). Streams resuming
+     * from the same id share one read — after a restart or a network blip, thousands resume from the same id — for
+     * as long as the loop has delivered nothing since the read was issued: every event delivered before then is in
+     * the read (the store makes events readable before it hands them to the feed), and every later one is queued for
+     * the stream, which joined before asking. After a delivery the next stream reads afresh.
+     */
+    CompletableFuture<List<Event>> after(String tenant, long afterId, int limit) {
+        TenantSubscribers subscribers = tenants.get(tenant);
+        if (subscribers == null) {
+            return log.after(tenant, afterId, limit);
+        }
+        Map<Long, TenantSubscribers.SharedRead> reads = subscribers.replayReads;
+        TenantSubscribers.SharedRead shared = reads.get(afterId);
+        if (shared != null && shared.limit() == limit && shared.issuedAtDeliveredId() == lastDeliveredId) {
+            return shared.read();
+        }
+        reads.values().removeIf(read -> read.issuedAtDeliveredId() != lastDeliveredId);
+        CompletableFuture<List<Event>> read = log.after(tenant, afterId, limit);
+        if (reads.size() < MAX_SHARED_READS) {
+            TenantSubscribers.SharedRead issued = new TenantSubscribers.SharedRead(read, limit, lastDeliveredId);
+            reads.put(afterId, issued);
+            read.whenCompleteAsync((events, failure) -> {
+                if (failure != null || dataBytes(events) > MAX_SHARED_READ_BYTES) {
+                    reads.remove(afterId, issued);
+                }
+            }, loop);
+        }
+        return read;
+    }
+
+    private static long dataBytes(List<Event> events) {
+        long bytes = 0;
+        for (Event event : events) {
+            bytes += event.data().length;
+        }
+        return bytes;
     }
 
     /** Whether the feed has brought this loop every event up to {@code id}. */

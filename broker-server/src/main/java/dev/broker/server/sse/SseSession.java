@@ -138,7 +138,7 @@ public final class SseSession {
 
     private void replayPage() {
         int overflowsBefore = overflows;
-        onLoop(log.after(principal.tenant(), lastWrittenId, PAGE_SIZE), events -> writeNewer(events, 0, () -> {
+        onLoop(subscribers.after(principal.tenant(), lastWrittenId, PAGE_SIZE), events -> writeNewer(events, 0, () -> {
             if (events.size() == PAGE_SIZE || overflows != overflowsBefore) {
                 whenWritable(this::replayPage);
             } else {

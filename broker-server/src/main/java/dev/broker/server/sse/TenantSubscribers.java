@@ -1,7 +1,11 @@
 package dev.broker.server.sse;
 
 import io.netty.buffer.ByteBuf;
+import dev.broker.storage.Event;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -17,6 +21,12 @@ final class TenantSubscribers {
     final List<SseSession> joining = new ArrayList<>(2);
     /** New streams waiting for the cache's read; a set, as a storm of them may close while they wait. */
     final Set<SseSession> awaitingSnapshot = new LinkedHashSet<>();
+    /** Replay reads by the id they read after, shared by the streams resuming from that id (see LoopSubscribers). */
+    final Map<Long, SharedRead> replayReads = new HashMap<>(2);
+
+    /** A read, its page size and the loop's feed position when it was issued. */
+    record SharedRead(CompletableFuture<List<Event>> read, int limit, long issuedAtDeliveredId) {
+    }
     final SnapshotCache cache;
     /** When the last stream left (System.nanoTime), while the tenant is kept for its cache; 0 while in use. */
     long idleSince;
@@ -72,6 +82,7 @@ final class TenantSubscribers {
     void release() {
         released = true;
         cache.release();
+        replayReads.clear();
         ByteBuf pending = takeBurst();
         if (pending != null) {
             pending.release();
