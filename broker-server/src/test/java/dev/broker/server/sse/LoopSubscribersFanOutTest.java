@@ -3,18 +3,11 @@ package dev.broker.server.sse;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.broker.server.auth.Principal;
 import dev.broker.storage.Event;
 import dev.broker.storage.EventLog;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
-import io.netty.channel.DefaultChannelId;
-import io.netty.channel.DefaultEventLoop;
-import io.netty.channel.embedded.EmbeddedChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -32,8 +25,7 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(60)
 class LoopSubscribersFanOutTest {
 
-    private static final String TENANT = "t";
-    private static final ByteBufAllocator ALLOC = ByteBufAllocator.DEFAULT;
+    private static final String TENANT = LoopFixture.TENANT;
     private static final Pattern ID = Pattern.compile("id:(\\d+)\n");
 
     /** A store with no events: every snapshot read is empty. */
@@ -54,67 +46,42 @@ class LoopSubscribersFanOutTest {
         }
     }
 
-    private DefaultEventLoop loop;
-    private LoopSubscribers subscribers;
-    private final List<EmbeddedChannel> channels = new ArrayList<>();
+    private LoopFixture fixture;
     private final List<StringBuilder> received = new ArrayList<>();
 
     @BeforeEach
     void start() {
-        loop = new DefaultEventLoop();
-        subscribers = new LoopSubscribers(loop, new EmptyLog(), ALLOC);
+        fixture = new LoopFixture(new EmptyLog());
     }
 
     @AfterEach
     void stop() throws Exception {
-        onLoop(() -> {
-            for (EmbeddedChannel channel : channels) {
-                channel.finishAndReleaseAll();
-            }
-            subscribers.closeAll();
-            return null;
-        });
-        loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
-    }
-
-    private <T> T onLoop(Callable<T> task) throws Exception {
-        return loop.submit(task).get(10, TimeUnit.SECONDS);
+        fixture.close();
     }
 
     private int open() throws Exception {
-        return onLoop(() -> {
-            EmbeddedChannel channel = new EmbeddedChannel(DefaultChannelId.newInstance(), SseStreamHandler.INSTANCE);
-            channels.add(channel);
-            received.add(new StringBuilder());
-            new SseSession(channel, new Principal("u", TENANT), new EmptyLog(), subscribers).start(null);
-            return channels.size() - 1;
-        });
+        fixture.open(null);
+        received.add(new StringBuilder());
+        return received.size() - 1;
     }
 
     private void post(long id) {
-        Event event = new Event(id, TENANT, "n" + (id % 3), 0, Long.toString(id).getBytes(StandardCharsets.US_ASCII));
-        subscribers.post(TENANT, event.name(), id, SseFrames.encode(ALLOC, event));
+        fixture.post(new Event(id, TENANT, "n" + (id % 3), 0, Long.toString(id).getBytes(StandardCharsets.US_ASCII)));
     }
 
     /** The ids each stream got so far, in the order written. */
     private List<List<Long>> ids() throws Exception {
-        return onLoop(() -> {
-            List<List<Long>> all = new ArrayList<>();
-            for (int i = 0; i < channels.size(); i++) {
-                ByteBuf buf;
-                while ((buf = channels.get(i).readOutbound()) != null) {
-                    received.get(i).append(buf.toString(StandardCharsets.US_ASCII));
-                    buf.release();
-                }
-                List<Long> ids = new ArrayList<>();
-                Matcher m = ID.matcher(received.get(i));
-                while (m.find()) {
-                    ids.add(Long.parseLong(m.group(1)));
-                }
-                all.add(ids);
+        List<List<Long>> all = new ArrayList<>();
+        for (int i = 0; i < received.size(); i++) {
+            received.get(i).append(fixture.written(fixture.channels.get(i)));
+            List<Long> ids = new ArrayList<>();
+            Matcher m = ID.matcher(received.get(i));
+            while (m.find()) {
+                ids.add(Long.parseLong(m.group(1)));
             }
-            return all;
-        });
+            all.add(ids);
+        }
+        return all;
     }
 
     private List<List<Long>> awaitLast(long last) throws Exception {

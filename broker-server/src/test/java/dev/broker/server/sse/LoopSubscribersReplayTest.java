@@ -1,21 +1,11 @@
 package dev.broker.server.sse;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.broker.server.auth.Principal;
 import dev.broker.storage.Event;
-import dev.broker.storage.EventLog;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
-import io.netty.channel.DefaultChannelId;
-import io.netty.channel.DefaultEventLoop;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -30,64 +20,20 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(30)
 class LoopSubscribersReplayTest {
 
-    private static final String TENANT = "t";
-    private static final ByteBufAllocator ALLOC = ByteBufAllocator.DEFAULT;
+    private static final String TENANT = LoopFixture.TENANT;
 
-    private static final class ManualLog implements EventLog {
-        final List<CompletableFuture<List<Event>>> reads = new ArrayList<>();
-
-        @Override
-        public CompletableFuture<Event> append(String tenant, String name, byte[] data) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public CompletableFuture<List<Event>> latest(String tenant) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public synchronized CompletableFuture<List<Event>> after(String tenant, long afterId, int limit) {
-            CompletableFuture<List<Event>> read = new CompletableFuture<>();
-            reads.add(read);
-            return read;
-        }
-
-        synchronized int readCount() {
-            return reads.size();
-        }
-
-        synchronized CompletableFuture<List<Event>> read(int i) {
-            return reads.get(i);
-        }
-    }
-
-    private DefaultEventLoop loop;
     private ManualLog log;
-    private LoopSubscribers subscribers;
-    private final List<EmbeddedChannel> channels = new ArrayList<>();
+    private LoopFixture fixture;
 
     @BeforeEach
     void start() {
-        loop = new DefaultEventLoop();
         log = new ManualLog();
-        subscribers = new LoopSubscribers(loop, log, ALLOC);
+        fixture = new LoopFixture(log);
     }
 
     @AfterEach
     void stop() throws Exception {
-        onLoop(() -> {
-            for (EmbeddedChannel channel : channels) {
-                channel.finishAndReleaseAll();
-            }
-            subscribers.closeAll();
-            return null;
-        });
-        loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
-    }
-
-    private <T> T onLoop(Callable<T> task) throws Exception {
-        return loop.submit(task).get(10, TimeUnit.SECONDS);
+        fixture.close();
     }
 
     private static Event event(long id) {
@@ -95,39 +41,15 @@ class LoopSubscribersReplayTest {
     }
 
     private EmbeddedChannel resume(long lastEventId) throws Exception {
-        return onLoop(() -> {
-            EmbeddedChannel channel = new EmbeddedChannel(DefaultChannelId.newInstance(), SseStreamHandler.INSTANCE);
-            channels.add(channel);
-            new SseSession(channel, new Principal("u", TENANT), log, subscribers).start(lastEventId);
-            return channel;
-        });
+        return fixture.open(lastEventId);
     }
 
     private void deliver(Event event) throws Exception {
-        subscribers.post(TENANT, event.name(), event.id(), SseFrames.encode(ALLOC, event));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (!onLoop(() -> subscribers.feedHasPassed(event.id()))) {
-            assertTrue(System.nanoTime() < deadline, "event " + event.id() + " not delivered");
-            Thread.sleep(5);
-        }
-    }
-
-    private String written(EmbeddedChannel channel) throws Exception {
-        return onLoop(() -> {
-            // The session continues a read on its channel's loop: an EmbeddedChannel's runs when asked to.
-            channel.runPendingTasks();
-            StringBuilder text = new StringBuilder();
-            ByteBuf buf;
-            while ((buf = channel.readOutbound()) != null) {
-                text.append(buf.toString(StandardCharsets.US_ASCII));
-                buf.release();
-            }
-            return text.toString();
-        });
+        fixture.deliver(event);
     }
 
     private String ids(EmbeddedChannel channel) throws Exception {
-        return written(channel).replaceAll("(?s)id:(\\d+)\nevent:n\ndata:\\d+\n\n", "$1 ").trim();
+        return fixture.written(channel).replaceAll("(?s)id:(\\d+)\nevent:n\ndata:\\d+\n\n", "$1 ").trim();
     }
 
     @Test

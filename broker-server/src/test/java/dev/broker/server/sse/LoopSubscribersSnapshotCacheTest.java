@@ -3,20 +3,11 @@ package dev.broker.server.sse;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.broker.server.auth.Principal;
 import dev.broker.storage.Event;
-import dev.broker.storage.EventLog;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
-import io.netty.channel.DefaultChannelId;
-import io.netty.channel.DefaultEventLoop;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -30,65 +21,20 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(30)
 class LoopSubscribersSnapshotCacheTest {
 
-    private static final String TENANT = "t";
-    private static final ByteBufAllocator ALLOC = ByteBufAllocator.DEFAULT;
+    private static final String TENANT = LoopFixture.TENANT;
 
-    /** A store whose snapshot reads wait for the test. */
-    private static final class ManualLog implements EventLog {
-        final List<CompletableFuture<List<Event>>> reads = new ArrayList<>();
-
-        @Override
-        public CompletableFuture<Event> append(String tenant, String name, byte[] data) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public synchronized CompletableFuture<List<Event>> latest(String tenant) {
-            CompletableFuture<List<Event>> read = new CompletableFuture<>();
-            reads.add(read);
-            return read;
-        }
-
-        @Override
-        public CompletableFuture<List<Event>> after(String tenant, long afterId, int limit) {
-            throw new UnsupportedOperationException();
-        }
-
-        synchronized int readCount() {
-            return reads.size();
-        }
-
-        synchronized CompletableFuture<List<Event>> read(int i) {
-            return reads.get(i);
-        }
-    }
-
-    private DefaultEventLoop loop;
     private ManualLog log;
-    private LoopSubscribers subscribers;
-    private final List<EmbeddedChannel> channels = new ArrayList<>();
+    private LoopFixture fixture;
 
     @BeforeEach
     void start() {
-        loop = new DefaultEventLoop();
         log = new ManualLog();
-        subscribers = new LoopSubscribers(loop, log, ALLOC);
+        fixture = new LoopFixture(log);
     }
 
     @AfterEach
     void stop() throws Exception {
-        onLoop(() -> {
-            for (EmbeddedChannel channel : channels) {
-                channel.finishAndReleaseAll();
-            }
-            subscribers.closeAll();
-            return null;
-        });
-        loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
-    }
-
-    private <T> T onLoop(Callable<T> task) throws Exception {
-        return loop.submit(task).get(10, TimeUnit.SECONDS);
+        fixture.close();
     }
 
     private static Event event(long id, String name) {
@@ -99,39 +45,20 @@ class LoopSubscribersSnapshotCacheTest {
         return "id:" + id + "\nevent:" + name + "\ndata:\"" + name + id + "\"\n\n";
     }
 
-    /** A new stream without Last-Event-ID on the loop, as SseHub.open starts it. */
     private EmbeddedChannel open() throws Exception {
-        return onLoop(() -> {
-            // Each its own id: EmbeddedChannels share one by default, and a ChannelGroup keeps channels by id.
-            EmbeddedChannel channel = new EmbeddedChannel(DefaultChannelId.newInstance(), SseStreamHandler.INSTANCE);
-            channels.add(channel);
-            new SseSession(channel, new Principal("u", TENANT), log, subscribers).start(null);
-            return channel;
-        });
+        return fixture.open(null);
     }
 
-    /** The feed hands the loop an event; returns once the loop has delivered it. */
     private void deliver(Event event) throws Exception {
-        ByteBuf frame = SseFrames.encode(ALLOC, event);
-        subscribers.post(event.tenant(), event.name(), event.id(), frame);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (!onLoop(() -> subscribers.feedHasPassed(event.id()))) {
-            assertTrue(System.nanoTime() < deadline, "event " + event.id() + " not delivered");
-            Thread.sleep(5);
-        }
+        fixture.deliver(event);
     }
 
-    /** Everything written to the channel so far, as text (the buffers released). */
     private String written(EmbeddedChannel channel) throws Exception {
-        return onLoop(() -> {
-            StringBuilder text = new StringBuilder();
-            ByteBuf buf;
-            while ((buf = channel.readOutbound()) != null) {
-                text.append(buf.toString(StandardCharsets.US_ASCII));
-                buf.release();
-            }
-            return text.toString();
-        });
+        return fixture.written(channel);
+    }
+
+    private <T> T onLoop(Callable<T> task) throws Exception {
+        return fixture.onLoop(task);
     }
 
     @Test
@@ -183,7 +110,7 @@ class LoopSubscribersSnapshotCacheTest {
         log.read(0).complete(List.of(event(1, "a")));
         assertEquals(frame(1, "a"), written(stream));
         onLoop(stream::close);
-        assertEquals(1, (int) onLoop(subscribers::tenantCount), "lingers");
+        assertEquals(1, (int) onLoop(fixture.subscribers::tenantCount), "lingers");
 
         // Kept current while nobody listens.
         deliver(event(2, "b"));
@@ -191,11 +118,11 @@ class LoopSubscribersSnapshotCacheTest {
         assertEquals(1, log.readCount());
 
         onLoop(() -> {
-            channels.forEach(EmbeddedChannel::close);
-            subscribers.sweep(System.nanoTime() + LoopSubscribers.LINGER_NANOS);
+            fixture.channels.forEach(EmbeddedChannel::close);
+            fixture.subscribers.sweep(System.nanoTime() + LoopSubscribers.LINGER_NANOS);
             return null;
         });
-        assertEquals(0, (int) onLoop(subscribers::tenantCount), "swept after the linger");
+        assertEquals(0, (int) onLoop(fixture.subscribers::tenantCount), "swept after the linger");
         open();
         assertEquals(2, log.readCount(), "a swept tenant reads again");
     }

@@ -1,0 +1,94 @@
+package dev.broker.server.sse;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.broker.server.auth.Principal;
+import dev.broker.storage.Event;
+import dev.broker.storage.EventLog;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.DefaultChannelId;
+import io.netty.channel.DefaultEventLoop;
+import io.netty.channel.embedded.EmbeddedChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One event loop's {@link LoopSubscribers} over a store the test provides, with {@link EmbeddedChannel}s as streams:
+ * for tests that drive the fan-out, the snapshot cache and the hand-off by hand, one step at a time.
+ */
+final class LoopFixture implements AutoCloseable {
+
+    static final String TENANT = "t";
+    static final ByteBufAllocator ALLOC = ByteBufAllocator.DEFAULT;
+
+    final DefaultEventLoop loop = new DefaultEventLoop();
+    final EventLog log;
+    final LoopSubscribers subscribers;
+    final List<EmbeddedChannel> channels = new ArrayList<>();
+
+    LoopFixture(EventLog log) {
+        this.log = log;
+        this.subscribers = new LoopSubscribers(loop, log, ALLOC);
+    }
+
+    <T> T onLoop(Callable<T> task) throws Exception {
+        return loop.submit(task).get(10, TimeUnit.SECONDS);
+    }
+
+    /** A new stream on the loop, started as SseHub.open starts it: a snapshot, or a replay after {@code lastEventId}. */
+    EmbeddedChannel open(Long lastEventId) throws Exception {
+        return onLoop(() -> {
+            // Each its own id: EmbeddedChannels share one by default.
+            EmbeddedChannel channel = new EmbeddedChannel(DefaultChannelId.newInstance(), SseStreamHandler.INSTANCE);
+            channels.add(channel);
+            new SseSession(channel, new Principal("u", TENANT), log, subscribers).start(lastEventId);
+            return channel;
+        });
+    }
+
+    /** The feed hands the loop an event, without waiting for it to be delivered. */
+    void post(Event event) {
+        subscribers.post(event.tenant(), event.name(), event.id(), SseFrames.encode(ALLOC, event));
+    }
+
+    /** The feed hands the loop an event; returns once the loop has delivered it. */
+    void deliver(Event event) throws Exception {
+        post(event);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!onLoop(() -> subscribers.feedHasPassed(event.id()))) {
+            assertTrue(System.nanoTime() < deadline, "event " + event.id() + " not delivered");
+            Thread.sleep(5);
+        }
+    }
+
+    /** Everything written to the channel since the last call, as text (the buffers released). */
+    String written(EmbeddedChannel channel) throws Exception {
+        return onLoop(() -> {
+            // A session continues a store read on its channel's loop: an EmbeddedChannel's runs when asked to.
+            channel.runPendingTasks();
+            StringBuilder text = new StringBuilder();
+            ByteBuf buf;
+            while ((buf = channel.readOutbound()) != null) {
+                text.append(buf.toString(StandardCharsets.US_ASCII));
+                buf.release();
+            }
+            return text.toString();
+        });
+    }
+
+    @Override
+    public void close() throws Exception {
+        onLoop(() -> {
+            for (EmbeddedChannel channel : channels) {
+                channel.finishAndReleaseAll();
+            }
+            subscribers.closeAll();
+            return null;
+        });
+        loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+    }
+}
