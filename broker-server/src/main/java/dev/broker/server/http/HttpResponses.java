@@ -58,8 +58,8 @@ public final class HttpResponses {
 
     /**
      * Writes an error and closes the connection: for requests that leave the stream in an unknown state. It answers
-     * the request being dispatched, if any, else the oldest one not yet answered (see {@link RequestSequencer}). The close
-     * lingers: closing a socket with unread input (the rest of an oversized body, say) resets the connection, and
+     * the request being dispatched, if any, else the oldest one not yet answered (see {@link RequestSequencer}). The
+     * close lingers: closing a socket with unread input (the rest of an oversized body, say) resets the connection, and
      * the reset can destroy the response before the client has read it. So the output is shut down after the
      * response (the client reads it, then end of stream) and whatever the client still sends is read and dropped
      * until it closes or {@link #LINGER_MILLIS} pass.

@@ -99,11 +99,7 @@ final class LoopSubscribers {
     private boolean closing;
 
     LoopSubscribers(EventLoop loop, EventLog log, ByteBufAllocator alloc) {
-        this(loop, log, alloc, SnapshotCache.LOOP_BUDGET_BYTES);
-    }
-
-    LoopSubscribers(EventLoop loop, EventLog log, ByteBufAllocator alloc, long cacheBudgetBytes) {
-        this.cacheBudget = new SnapshotCache.Budget(cacheBudgetBytes);
+        this.cacheBudget = new SnapshotCache.Budget(SnapshotCache.LOOP_BUDGET_BYTES);
         this.loop = loop;
         this.log = log;
         this.alloc = alloc;
@@ -433,11 +429,6 @@ final class LoopSubscribers {
         }
     }
 
-    /** The bytes this loop's snapshot caches hold; for tests. */
-    long cachedBytes() {
-        return cacheBudget.used;
-    }
-
     /** How many tenants this loop holds (streams or a lingering cache); for tests. */
     int tenantCount() {
         return tenants.size();
@@ -462,21 +453,11 @@ final class LoopSubscribers {
             return;
         }
         List<Channel> doomed = new ArrayList<>();
-        subscribers.live.forEach(session -> {
+        subscribers.forEachSession(session -> {
             if (session.principal().username().equals(username)) {
                 doomed.add(session.channel());
             }
         });
-        for (SseSession session : subscribers.joining) {
-            if (session.principal().username().equals(username)) {
-                doomed.add(session.channel());
-            }
-        }
-        for (SseSession session : subscribers.awaitingSnapshot) {
-            if (session.principal().username().equals(username)) {
-                doomed.add(session.channel());
-            }
-        }
         doomed.forEach(Channel::close);
     }
 
@@ -485,9 +466,7 @@ final class LoopSubscribers {
         List<Channel> all = new ArrayList<>();
         for (Iterator<TenantSubscribers> it = tenants.values().iterator(); it.hasNext(); ) {
             TenantSubscribers subscribers = it.next();
-            subscribers.live.forEach(session -> all.add(session.channel()));
-            subscribers.joining.forEach(session -> all.add(session.channel()));
-            subscribers.awaitingSnapshot.forEach(session -> all.add(session.channel()));
+            subscribers.forEachSession(session -> all.add(session.channel()));
             subscribers.cache.release();
             if (subscribers.isEmpty()) {
                 it.remove();

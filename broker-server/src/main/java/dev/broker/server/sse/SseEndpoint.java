@@ -33,8 +33,8 @@ import io.netty.handler.codec.http2.Http2StreamChannel;
 public final class SseEndpoint implements Endpoint {
 
     private static final String[] HTTP_HANDLERS = {
-        HandlerNames.IDLE_TIMEOUT, HandlerNames.FLUSH_CONSOLIDATION, HandlerNames.HTTP_CODEC, HandlerNames.CORS, HandlerNames.AGGREGATOR,
-        HandlerNames.SEQUENCER, HandlerNames.ROUTER, HandlerNames.AUTH, HandlerNames.API,
+        HandlerNames.IDLE_TIMEOUT, HandlerNames.FLUSH_CONSOLIDATION, HandlerNames.HTTP_CODEC, HandlerNames.CORS,
+        HandlerNames.AGGREGATOR, HandlerNames.SEQUENCER, HandlerNames.ROUTER, HandlerNames.AUTH, HandlerNames.API,
     };
 
     private final SseHub hub;

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -76,6 +77,13 @@ final class TenantSubscribers {
 
     boolean isEmpty() {
         return live.isEmpty() && joining.isEmpty() && awaitingSnapshot.isEmpty();
+    }
+
+    /** Every stream of the tenant on this loop: live, catching up, or waiting for the snapshot cache. */
+    void forEachSession(Consumer<SseSession> action) {
+        live.forEach(action);
+        joining.forEach(action);
+        awaitingSnapshot.forEach(action);
     }
 
     /** Once removed from the loop: frees the cached bytes (and a burst, though none outlives a drain). */
