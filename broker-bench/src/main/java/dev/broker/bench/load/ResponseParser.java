@@ -1,7 +1,6 @@
 package dev.broker.bench.load;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.util.concurrent.FastThreadLocal;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
@@ -32,13 +31,6 @@ final class ResponseParser {
     private static final int CHUNK_DATA_END = 5;
     private static final int TRAILERS = 6;
 
-    private static final FastThreadLocal<byte[]> SCRATCH = new FastThreadLocal<>() {
-        @Override
-        protected byte[] initialValue() {
-            return new byte[64 * 1024];
-        }
-    };
-
     private final Sink sink;
     private int state = STATUS;
     /** The line being read (status line, header, chunk size, trailer), across reads. */
@@ -57,22 +49,10 @@ final class ResponseParser {
     /** Consumes the whole buffer (not released). */
     void read(ByteBuf in) throws IOException {
         int n = in.readableBytes();
-        byte[] a;
-        int pos;
-        if (in.hasArray()) {
-            a = in.array();
-            pos = in.arrayOffset() + in.readerIndex();
-        } else {
-            a = SCRATCH.get();
-            if (a.length < n) {
-                a = new byte[n];
-                SCRATCH.set(a);
-            }
-            in.getBytes(in.readerIndex(), a, 0, n);
-            pos = 0;
-        }
+        byte[] a = ScratchBytes.copyOf(in);
         in.skipBytes(n);
-        int end = pos + n;
+        int pos = 0;
+        int end = n;
         while (pos < end) {
             switch (state) {
                 case BODY, CHUNK_DATA -> {

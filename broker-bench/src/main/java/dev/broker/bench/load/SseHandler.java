@@ -4,7 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.util.concurrent.FastThreadLocal;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
@@ -129,33 +128,11 @@ final class SseHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /**
-     * The bytes of a read as an array: the buffer's own when it has one, else a copy into this loop's scratch array
-     * (one memcpy; scanning a direct buffer byte by byte through its accessors costs several times more).
-     */
     private void readBody(ByteBuf in) {
         int n = in.readableBytes();
-        if (in.hasArray()) {
-            int off = in.arrayOffset() + in.readerIndex();
-            readBody(in.array(), off, off + n);
-        } else {
-            byte[] scratch = SCRATCH.get();
-            if (scratch.length < n) {
-                scratch = new byte[Math.max(n, 2 * scratch.length)];
-                SCRATCH.set(scratch);
-            }
-            in.getBytes(in.readerIndex(), scratch, 0, n);
-            readBody(scratch, 0, n);
-        }
+        readBody(ScratchBytes.copyOf(in), 0, n);
         in.skipBytes(n);
     }
-
-    private static final FastThreadLocal<byte[]> SCRATCH = new FastThreadLocal<>() {
-        @Override
-        protected byte[] initialValue() {
-            return new byte[64 * 1024];
-        }
-    };
 
     private void readBody(byte[] a, int pos, int end) {
         while (pos < end) {
