@@ -13,18 +13,17 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.broker.server.testing.HttpResult;
 import dev.broker.server.testing.TestBroker;
-import java.nio.file.Path;
+import dev.broker.server.testing.TestBrokers;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.function.Executable;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The admin-token endpoints besides create_user: {@code revoke_user}, {@code unrevoke_user}, {@code list_users},
@@ -36,19 +35,14 @@ class AdminUsersTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> USER_FIELDS = Set.of("id", "username", "tenant_name", "revoked", "password");
 
-    @TempDir
-    Path dir;
+    @RegisterExtension
+    final TestBrokers brokers = new TestBrokers();
 
     private TestBroker broker;
 
     @BeforeEach
     void start() {
-        broker = TestBroker.start(dir);
-    }
-
-    @AfterEach
-    void stop() {
-        broker.close();
+        broker = brokers.start();
     }
 
     private static ObjectNode admin() {

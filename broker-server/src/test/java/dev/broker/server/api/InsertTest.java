@@ -11,18 +11,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.broker.server.testing.HttpResult;
 import dev.broker.server.testing.TestBroker;
+import dev.broker.server.testing.TestBrokers;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Set;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.function.Executable;
-import org.junit.jupiter.api.io.TempDir;
 
 /** {@code POST /insert}: the 200 body, increasing ids, what the body may hold, and the 400s and 401s. */
 @Timeout(60) // a client stuck on a server that neither answers nor closes fails instead of hanging the build
@@ -30,22 +29,17 @@ class InsertTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @TempDir
-    Path dir;
+    @RegisterExtension
+    final TestBrokers brokers = new TestBrokers();
 
     private TestBroker broker;
     private String jwt;
 
     @BeforeEach
     void start() {
-        broker = TestBroker.start(dir);
+        broker = brokers.start();
         broker.createUser("alice", "s3cret", "acme");
         jwt = broker.login("alice", "s3cret");
-    }
-
-    @AfterEach
-    void stop() {
-        broker.close();
     }
 
     private HttpResult insertRaw(String body) {

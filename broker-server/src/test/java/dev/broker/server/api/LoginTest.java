@@ -13,15 +13,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.broker.server.testing.HttpJwt;
 import dev.broker.server.testing.HttpResult;
 import dev.broker.server.testing.TestBroker;
-import java.nio.file.Path;
+import dev.broker.server.testing.TestBrokers;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.function.Executable;
-import org.junit.jupiter.api.io.TempDir;
 
 /** {@code POST /login}: an HS256 JWT with sub, tenant_name, iat and exp; 400 for a bad body; 401 otherwise. */
 @Timeout(60) // a client stuck on a server that neither answers nor closes fails instead of hanging the build
@@ -29,17 +28,10 @@ class LoginTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @TempDir
-    Path dir;
+    @RegisterExtension
+    final TestBrokers brokers = new TestBrokers();
 
     private TestBroker broker;
-
-    @AfterEach
-    void stop() {
-        if (broker != null) {
-            broker.close();
-        }
-    }
 
     private static String credentials(String username, String password) {
         return JSON.createObjectNode().put("username", username).put("password", password).toString();
@@ -47,7 +39,7 @@ class LoginTest {
 
     @Test
     void issuesAnHs256JwtWithSubjectTenantAndLifetime() {
-        broker = TestBroker.start(dir);
+        broker = brokers.start();
         broker.createUser("alice", "s3cret", "acme");
 
         long before = System.currentTimeMillis() / 1000;
@@ -73,7 +65,7 @@ class LoginTest {
 
     @Test
     void tokenLifetimeFollowsTheConfiguredExpiry() {
-        broker = TestBroker.start(dir, c -> c.withJwtExpirySeconds(3600));
+        broker = brokers.start(c -> c.withJwtExpirySeconds(3600));
         broker.createUser("alice", "s3cret", "acme");
 
         JsonNode claims = HttpJwt.claims(broker.login("alice", "s3cret"));
@@ -84,7 +76,7 @@ class LoginTest {
     @Test
     void signsWithTheUtf8BytesOfANonAsciiSecret() {
         String secret = "sécret-ünïcode-€-of-more-than-32-bytes";
-        broker = TestBroker.start(dir, c -> c.withJwtSecret(secret));
+        broker = brokers.start(c -> c.withJwtSecret(secret));
         broker.createUser("alice", "s3cret", "acme");
 
         String jwt = broker.login("alice", "s3cret");
@@ -96,7 +88,7 @@ class LoginTest {
 
     @Test
     void rejectsABadBodyWith400() {
-        broker = TestBroker.start(dir);
+        broker = brokers.start();
         List<Executable> checks = new ArrayList<>();
         List<String> bodies = new ArrayList<>(List.of("", "{", "nope", "[]", "\"alice\"", "1", "null",
                 credentials("alice", "pw") + "x", "[" + credentials("alice", "pw") + "]",
@@ -112,7 +104,7 @@ class LoginTest {
 
     @Test
     void rejectsAnUnknownUserWith401() {
-        broker = TestBroker.start(dir);
+        broker = brokers.start();
         broker.createUser("alice", "s3cret", "acme");
 
         assertError(401, broker.post("/login", credentials("mallory", "s3cret")));
@@ -120,7 +112,7 @@ class LoginTest {
 
     @Test
     void rejectsAWrongPasswordWith401() {
-        broker = TestBroker.start(dir);
+        broker = brokers.start();
         broker.createUser("alice", "s3cret", "acme");
 
         assertError(401, broker.post("/login", credentials("alice", "S3cret")));
@@ -130,7 +122,7 @@ class LoginTest {
 
     @Test
     void rejectsARevokedUserWith401EvenWithTheRightPassword() {
-        broker = TestBroker.start(dir);
+        broker = brokers.start();
         broker.createUser("alice", "s3cret", "acme");
         ObjectNode revoke = JSON.createObjectNode().put("admin_token", TestBroker.ADMIN_TOKEN).put("username", "alice");
         assertOkObject(broker.post("/revoke_user", revoke.toString()));

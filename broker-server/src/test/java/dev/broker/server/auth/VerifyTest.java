@@ -14,18 +14,17 @@ import dev.broker.server.testing.HttpJwt;
 import dev.broker.server.testing.HttpResult;
 import dev.broker.server.testing.RawHttp;
 import dev.broker.server.testing.TestBroker;
+import dev.broker.server.testing.TestBrokers;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Set;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.function.Executable;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code GET /verify}, and with it how every authenticated endpoint judges a credential: Bearer JWTs (signature,
@@ -36,20 +35,13 @@ class VerifyTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @TempDir
-    Path dir;
+    @RegisterExtension
+    final TestBrokers brokers = new TestBrokers();
 
     private TestBroker broker;
 
-    @AfterEach
-    void stop() {
-        if (broker != null) {
-            broker.close();
-        }
-    }
-
     private TestBroker startWithAlice() {
-        broker = TestBroker.start(dir);
+        broker = brokers.start();
         broker.createUser("alice", "s3cret", "acme");
         return broker;
     }
@@ -116,7 +108,7 @@ class VerifyTest {
 
     @Test
     void acceptsBasicCredentialsWithNonAsciiNamesAndColonsInThePassword() {
-        broker = TestBroker.start(dir);
+        broker = brokers.start();
         broker.createUser("zoë", "pa:ss:wörd", "ünïcode");
 
         JsonNode body = assertOkObject(verify(basic("zoë", "pa:ss:wörd")));
@@ -130,7 +122,7 @@ class VerifyTest {
 
     @Test
     void refusesAMissingCredentialWith401() {
-        broker = TestBroker.start(dir);
+        broker = brokers.start();
 
         assertError(401, verify(null));
     }
@@ -202,7 +194,7 @@ class VerifyTest {
 
     @Test
     void refusesATokenOnceItExpires() throws InterruptedException {
-        broker = TestBroker.start(dir, c -> c.withJwtExpirySeconds(1));
+        broker = brokers.start(c -> c.withJwtExpirySeconds(1));
         broker.createUser("alice", "s3cret", "acme");
         String jwt = broker.login("alice", "s3cret");
         assertEquals(1, HttpJwt.claims(jwt).get("exp").asLong() - HttpJwt.claims(jwt).get("iat").asLong());

@@ -7,18 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.broker.server.testing.RawHttp;
 import dev.broker.server.testing.TestBroker;
+import dev.broker.server.testing.TestBrokers;
+import java.io.UncheckedIOException;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Request bodies over the limit (1 MiB by default) are a 413 with the JSON error body; the server carries on. */
 @Timeout(60) // a client stuck on a server that neither answers nor closes fails instead of hanging the build
@@ -27,17 +26,10 @@ class BodyLimitTest {
     private static final int MIB = 1024 * 1024;
     private static final int UPLOADS = 30;
 
-    @TempDir
-    Path dir;
+    @RegisterExtension
+    final TestBrokers brokers = new TestBrokers();
 
     private TestBroker broker;
-
-    @AfterEach
-    void stop() {
-        if (broker != null) {
-            broker.close();
-        }
-    }
 
     /** An insert body of exactly {@code size} bytes: {"event":"e","data":"xxx…"}. */
     private static String insertBodyOfSize(int size) {
@@ -54,7 +46,7 @@ class BodyLimitTest {
 
     @Test
     void aBodyOverOneMebibyteIs413WithAJsonError() {
-        broker = TestBroker.start(dir);
+        broker = brokers.start();
 
         try (RawHttp raw = RawHttp.connect(broker.port())) {
             // Only the head is sent: the verdict comes from Content-Length, whatever the server does with the rest
@@ -74,7 +66,7 @@ class BodyLimitTest {
         // unread, the kernel resets the connection and the client may never see the 413: it has to drain or
         // half-close first. A reset is a matter of timing, so one upload proves little; this many make the
         // test fail reliably when the server resets (about one upload in ten, measured) and pass when it does not.
-        broker = TestBroker.start(dir);
+        broker = brokers.start();
         HttpRequest upload = broker.request("/list_users")
                 .POST(HttpRequest.BodyPublishers.ofString(insertBodyOfSize(MIB + 1), StandardCharsets.US_ASCII)).build();
         List<String> outcomes = new ArrayList<>();
@@ -92,7 +84,7 @@ class BodyLimitTest {
 
     @Test
     void aBodyOfExactlyTheLimitIsAcceptedAndOneByteMoreIs413() {
-        String jwt = startWithUser(TestBroker.start(dir, c -> c.withMaxBodyBytes(1024)));
+        String jwt = startWithUser(brokers.start(c -> c.withMaxBodyBytes(1024)));
 
         assertOkObject(broker.post("/insert", insertBodyOfSize(1024), "Authorization", "Bearer " + jwt));
         assertError(413, broker.post("/insert", insertBodyOfSize(1025), "Authorization", "Bearer " + jwt));
@@ -100,7 +92,7 @@ class BodyLimitTest {
 
     @Test
     void aConfiguredLimitIsEnforcedFromTheAnnouncedLengthAndTheConnectionClosed() {
-        broker = TestBroker.start(dir, c -> c.withMaxBodyBytes(1024));
+        broker = brokers.start(c -> c.withMaxBodyBytes(1024));
 
         try (RawHttp raw = RawHttp.connect(broker.port())) {
             RawHttp.Response response = raw.send("POST /create_user HTTP/1.1\r\nHost: localhost\r\n"
@@ -113,7 +105,7 @@ class BodyLimitTest {
 
     @Test
     void anExpectContinueRequestOverTheLimitGetsTheJson413() {
-        broker = TestBroker.start(dir, c -> c.withMaxBodyBytes(1024));
+        broker = brokers.start(c -> c.withMaxBodyBytes(1024));
 
         try (RawHttp raw = RawHttp.connect(broker.port())) {
             RawHttp.Response response = raw.send("POST /login HTTP/1.1\r\nHost: localhost\r\n"
@@ -126,7 +118,7 @@ class BodyLimitTest {
 
     @Test
     void aChunkedBodyThatGrowsPastTheLimitIs413() {
-        broker = TestBroker.start(dir, c -> c.withMaxBodyBytes(1024));
+        broker = brokers.start(c -> c.withMaxBodyBytes(1024));
         String chunk = "x".repeat(600);
 
         try (RawHttp raw = RawHttp.connect(broker.port())) {
@@ -142,7 +134,7 @@ class BodyLimitTest {
 
     @Test
     void theServerKeepsServingAfterA413() {
-        String jwt = startWithUser(TestBroker.start(dir, c -> c.withMaxBodyBytes(1024)));
+        String jwt = startWithUser(brokers.start(c -> c.withMaxBodyBytes(1024)));
         assertError(413, broker.post("/insert", insertBodyOfSize(4096), "Authorization", "Bearer " + jwt));
         try (RawHttp raw = RawHttp.connect(broker.port())) {
             assertError(413, raw.send("POST /insert HTTP/1.1\r\nHost: x\r\nContent-Length: 99999\r\n\r\n")
@@ -155,7 +147,7 @@ class BodyLimitTest {
 
     @Test
     void anExpectContinueRequestWithinTheLimitGets100ThenTheResponse() {
-        broker = TestBroker.start(dir, c -> c.withMaxBodyBytes(1024));
+        broker = brokers.start(c -> c.withMaxBodyBytes(1024));
         String body = "{\"admin_token\":\"" + TestBroker.ADMIN_TOKEN + "\"}";
 
         try (RawHttp raw = RawHttp.connect(broker.port())) {

@@ -11,17 +11,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.broker.server.testing.HttpResult;
 import dev.broker.server.testing.RawHttp;
 import dev.broker.server.testing.TestBroker;
+import dev.broker.server.testing.TestBrokers;
 import java.net.http.HttpRequest;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.function.Executable;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The contract's conventions: CORS on every response, preflights, 404, 405, healthz and the error body. */
 @Timeout(60) // a client stuck on a server that neither answers nor closes fails instead of hanging the build
@@ -29,17 +28,10 @@ class ConventionsTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @TempDir
-    Path dir;
+    @RegisterExtension
+    final TestBrokers brokers = new TestBrokers();
 
     private TestBroker broker;
-
-    @AfterEach
-    void stop() {
-        if (broker != null) {
-            broker.close();
-        }
-    }
 
     private HttpResult method(String method, String path, String... headers) {
         return broker.send(broker.request(path, headers).method(method, HttpRequest.BodyPublishers.noBody()).build());
@@ -49,7 +41,7 @@ class ConventionsTest {
 
     @Test
     void everyResponseCarriesTheDefaultAllowOrigin() {
-        broker = TestBroker.start(dir);
+        broker = brokers.start();
 
         assertAllowOriginOnEveryKindOfResponse("*");
     }
@@ -57,7 +49,7 @@ class ConventionsTest {
     @Test
     void everyResponseCarriesAConfiguredAllowOrigin() {
         String origin = "https://app.example.com";
-        broker = TestBroker.start(dir, c -> c.withOrigin(origin));
+        broker = brokers.start(c -> c.withOrigin(origin));
 
         assertAllowOriginOnEveryKindOfResponse(origin);
     }
@@ -107,7 +99,7 @@ class ConventionsTest {
 
     @Test
     void preflightOnAnyPathIs204WithTheAllowedMethodsAndHeaders() {
-        broker = TestBroker.start(dir);
+        broker = brokers.start();
         List<Executable> checks = new ArrayList<>();
         for (String path : List.of("/insert", "/sse", "/create_user", "/verify", "/healthz", "/no/such/path",
                 "/insert?x=1")) {
@@ -130,7 +122,7 @@ class ConventionsTest {
 
     @Test
     void preflightNeedsNoCredentialsAndCarriesAConfiguredOrigin() {
-        broker = TestBroker.start(dir, c -> c.withOrigin("https://app.example.com"));
+        broker = brokers.start(c -> c.withOrigin("https://app.example.com"));
 
         HttpResult result = method("OPTIONS", "/verify", "Origin", "https://app.example.com",
                 "Access-Control-Request-Method", "GET", "Access-Control-Request-Headers", "Authorization");
@@ -141,7 +133,7 @@ class ConventionsTest {
 
     @Test
     void requestBodiesNeedNoParticularContentType() {
-        broker = TestBroker.start(dir);
+        broker = brokers.start();
         String body = "{\"admin_token\":\"" + TestBroker.ADMIN_TOKEN + "\"}";
 
         assertEquals(200, broker.post("/list_users", body).status());
@@ -154,7 +146,7 @@ class ConventionsTest {
 
     @Test
     void unknownPathsAre404WithAnErrorBody() {
-        broker = TestBroker.start(dir);
+        broker = brokers.start();
         List<Executable> checks = new ArrayList<>();
         for (String path : List.of("/", "/nope", "/insert/", "/insert/extra", "/INSERT", "/sse/x", "/healthz.json",
                 "//healthz", "/api/insert")) {
@@ -166,7 +158,7 @@ class ConventionsTest {
 
     @Test
     void aQueryStringDoesNotChangeTheRoute() {
-        broker = TestBroker.start(dir);
+        broker = brokers.start();
 
         assertEquals(200, broker.get("/healthz?probe=1").status());
         assertError(405, broker.get("/insert?x=y"));
@@ -174,7 +166,7 @@ class ConventionsTest {
 
     @Test
     void knownPathsWithAWrongMethodAre405WithAnErrorBody() {
-        broker = TestBroker.start(dir);
+        broker = brokers.start();
         List<Executable> checks = new ArrayList<>();
         Map<String, String> wrong = new LinkedHashMap<>();
         wrong.put("/insert", "GET");
@@ -196,7 +188,7 @@ class ConventionsTest {
 
     @Test
     void aWrongMethodResponseNamesTheAllowedMethod() {
-        broker = TestBroker.start(dir);
+        broker = brokers.start();
 
         // RFC 9110 §15.5.6: a 405 response MUST carry Allow.
         assertEquals("POST", method("GET", "/insert").header("Allow"));
@@ -205,7 +197,7 @@ class ConventionsTest {
 
     @Test
     void aWrongMethodIs405EvenWithoutCredentials() {
-        broker = TestBroker.start(dir);
+        broker = brokers.start();
 
         assertError(405, broker.post("/sse", "{}"));
         assertError(405, broker.get("/insert"));
@@ -215,7 +207,7 @@ class ConventionsTest {
 
     @Test
     void healthzAnswers200WithoutAuthentication() {
-        broker = TestBroker.start(dir);
+        broker = brokers.start();
 
         HttpResult result = broker.get("/healthz");
 
@@ -225,7 +217,7 @@ class ConventionsTest {
 
     @Test
     void errorResponsesAreJsonWithAnErrorString() {
-        broker = TestBroker.start(dir);
+        broker = brokers.start();
         List<HttpResult> errors = List.of(broker.get("/nope"), broker.get("/insert"), broker.get("/verify"),
                 broker.post("/login", "["), broker.post("/list_users", "{\"admin_token\":\"bad\"}"));
 

@@ -11,18 +11,17 @@ import dev.broker.server.testing.HttpResult;
 import dev.broker.server.testing.RawHttp;
 import dev.broker.server.testing.SseClient;
 import dev.broker.server.testing.TestBroker;
+import dev.broker.server.testing.TestBrokers;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.function.Executable;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The connection level, byte by byte: malformed HTTP is a 400 and a close, oversized request lines and header
@@ -34,19 +33,14 @@ class RawSocketTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
 
-    @TempDir
-    Path dir;
+    @RegisterExtension
+    final TestBrokers brokers = new TestBrokers();
 
     private TestBroker broker;
 
     @BeforeEach
     void start() {
-        broker = TestBroker.start(dir);
-    }
-
-    @AfterEach
-    void stop() {
-        broker.close();
+        broker = brokers.start();
     }
 
     private RawHttp connect() {

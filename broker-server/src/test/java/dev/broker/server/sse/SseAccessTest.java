@@ -13,35 +13,29 @@ import dev.broker.server.testing.HttpResult;
 import dev.broker.server.testing.SseClient;
 import dev.broker.server.testing.SseTestSupport.User;
 import dev.broker.server.testing.TestBroker;
+import dev.broker.server.testing.TestBrokers;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Who may subscribe, with which credential, and what they see: their tenant's events only, until revoked. */
 @Timeout(60)
 class SseAccessTest {
 
-    @TempDir
-    Path dir;
+    @RegisterExtension
+    final TestBrokers brokers = new TestBrokers();
 
     private TestBroker broker;
     private User alice;
 
     @BeforeEach
     void start() {
-        broker = TestBroker.start(dir);
+        broker = brokers.start();
         alice = newUser(broker, "acme");
-    }
-
-    @AfterEach
-    void stop() {
-        broker.close();
     }
 
     private void assertStreamsTheSnapshot(SseClient stream, long id) {

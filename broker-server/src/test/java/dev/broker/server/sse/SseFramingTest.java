@@ -14,36 +14,28 @@ import dev.broker.server.testing.HttpResult;
 import dev.broker.server.testing.SseClient;
 import dev.broker.server.testing.SseTestSupport.User;
 import dev.broker.server.testing.TestBroker;
+import dev.broker.server.testing.TestBrokers;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The bytes of {@code GET /sse}: the response head, each event's frame, and the heartbeat comment. */
 @Timeout(60)
 class SseFramingTest {
 
-    @TempDir
-    Path dir;
+    @RegisterExtension
+    final TestBrokers brokers = new TestBrokers();
 
     private TestBroker broker;
 
-    @AfterEach
-    void stop() {
-        if (broker != null) {
-            broker.close();
-        }
-    }
-
     @Test
     void answersWithEventStreamHeadAndNoLengthOrChunking() {
-        broker = TestBroker.start(dir);
+        broker = brokers.start();
         User user = newUser(broker, "framing-head");
         try (SseClient stream = subscribe(broker, user, "")) {
             assertEquals("HTTP/1.1 200 OK", stream.statusLine());
@@ -62,7 +54,7 @@ class SseFramingTest {
 
     @Test
     void writesEachEventAsOneExactFrameWithCompactAsciiEscapedData() {
-        broker = TestBroker.start(dir);
+        broker = brokers.start();
         User user = newUser(broker, "framing-bytes");
         HttpResult result = broker.post("/insert", "{\"event\":\"e\",\"data\":{ \"a\" : [1, 2] , \"s\":\"é😀\"}}",
                 user.bearer());
@@ -95,7 +87,7 @@ class SseFramingTest {
 
     @Test
     void sendsAHeartbeatCommentEveryInterval() {
-        broker = TestBroker.start(dir, config -> config.withHeartbeatSeconds(1));
+        broker = brokers.start(config -> config.withHeartbeatSeconds(1));
         User user = newUser(broker, "framing-heartbeat");
         long id = insert(broker, user, "e", "1");
         try (SseClient stream = subscribe(broker, user, "")) {

@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.broker.server.testing.SseClient;
 import dev.broker.server.testing.SseTestSupport.User;
 import dev.broker.server.testing.TestBroker;
-import java.nio.file.Path;
+import dev.broker.server.testing.TestBrokers;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -22,7 +22,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The hand-off from history to live events while inserts race the connects: "no gap and no duplicate".
@@ -38,8 +38,8 @@ class SseHandOffRaceTest {
     /** The race is won rarely by the wrong side: each test runs a few rounds, each on a fresh server. */
     private static final int ROUNDS = 4;
 
-    @TempDir
-    Path dir;
+    @RegisterExtension
+    final TestBrokers brokers = new TestBrokers();
 
     private TestBroker broker;
     private User user;
@@ -50,7 +50,7 @@ class SseHandOffRaceTest {
 
     @BeforeEach
     void start() {
-        broker = TestBroker.start(dir);
+        broker = brokers.start();
         user = newUser(broker, "race");
         threads = Executors.newCachedThreadPool();
     }
@@ -58,7 +58,6 @@ class SseHandOffRaceTest {
     @AfterEach
     void stop() {
         threads.shutdownNow();
-        broker.close();
     }
 
     /**

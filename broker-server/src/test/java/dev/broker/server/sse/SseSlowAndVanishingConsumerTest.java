@@ -13,7 +13,7 @@ import dev.broker.server.testing.SseClient;
 import dev.broker.server.testing.SseStalledSubscriber;
 import dev.broker.server.testing.SseTestSupport.User;
 import dev.broker.server.testing.TestBroker;
-import java.nio.file.Path;
+import dev.broker.server.testing.TestBrokers;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,7 +24,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Subscribers that do not keep up, or vanish, cost the server nothing and never hold other subscribers back. */
 @Timeout(90)
@@ -35,8 +35,8 @@ class SseSlowAndVanishingConsumerTest {
     /** How long the server may take to give up on a stalled stream once its backlog passed the bound. */
     private static final Duration STALL_DEADLINE = Duration.ofSeconds(15);
 
-    @TempDir
-    Path dir;
+    @RegisterExtension
+    final TestBrokers brokers = new TestBrokers();
 
     private TestBroker broker;
     private User user;
@@ -44,7 +44,7 @@ class SseSlowAndVanishingConsumerTest {
 
     @BeforeEach
     void start() {
-        broker = TestBroker.start(dir);
+        broker = brokers.start();
         user = newUser(broker, "slow");
         threads = Executors.newFixedThreadPool(4);
     }
@@ -52,7 +52,6 @@ class SseSlowAndVanishingConsumerTest {
     @AfterEach
     void stop() {
         threads.shutdownNow();
-        broker.close();
     }
 
     @Test

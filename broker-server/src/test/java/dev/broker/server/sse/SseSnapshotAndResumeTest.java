@@ -10,19 +10,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.broker.server.testing.SseClient;
 import dev.broker.server.testing.SseTestSupport.User;
 import dev.broker.server.testing.TestBroker;
+import dev.broker.server.testing.TestBrokers;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -30,21 +29,16 @@ import org.junit.jupiter.params.provider.ValueSource;
 @Timeout(60)
 class SseSnapshotAndResumeTest {
 
-    @TempDir
-    Path dir;
+    @RegisterExtension
+    final TestBrokers brokers = new TestBrokers();
 
     private TestBroker broker;
     private User user;
 
     @BeforeEach
     void start() {
-        broker = TestBroker.start(dir);
+        broker = brokers.start();
         user = newUser(broker, "resume");
-    }
-
-    @AfterEach
-    void stop() {
-        broker.close();
     }
 
     /** Inserts {@code a:0, b:1, a:2, c:3, b:4} and returns their ids. */

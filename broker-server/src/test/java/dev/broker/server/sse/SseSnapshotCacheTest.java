@@ -11,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.broker.server.testing.SseClient;
 import dev.broker.server.testing.SseTestSupport.User;
 import dev.broker.server.testing.TestBroker;
-import java.nio.file.Path;
+import dev.broker.server.testing.TestBrokers;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -27,7 +27,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The snapshot a new stream gets from its loop's cache (see {@link SnapshotCache}): byte for byte what a read of
@@ -41,8 +41,8 @@ class SseSnapshotCacheTest {
     /** Enough streams that each event loop gets at least two: one fills the cache, the next reads it. */
     private static final int PER_ROUND = 2 * Runtime.getRuntime().availableProcessors() + 1;
 
-    @TempDir
-    Path dir;
+    @RegisterExtension
+    final TestBrokers brokers = new TestBrokers();
 
     private TestBroker broker;
     private User user;
@@ -53,7 +53,7 @@ class SseSnapshotCacheTest {
 
     @BeforeEach
     void start() {
-        broker = TestBroker.start(dir);
+        broker = brokers.start();
         user = newUser(broker, "cache");
         threads = Executors.newCachedThreadPool();
     }
@@ -61,7 +61,6 @@ class SseSnapshotCacheTest {
     @AfterEach
     void stop() {
         threads.shutdownNow();
-        broker.close();
     }
 
     private long insertAndRemember(String name, String data) {
