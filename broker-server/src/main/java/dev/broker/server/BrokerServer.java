@@ -19,6 +19,7 @@ import dev.broker.server.http.Route;
 import dev.broker.server.http.RouteHandler;
 import dev.broker.server.sse.SseEndpoint;
 import dev.broker.server.sse.SseHub;
+import dev.broker.server.sse.SseSettings;
 import dev.broker.server.tls.TlsService;
 import dev.broker.storage.Storage;
 import dev.broker.storage.rocksdb.RocksStorage;
@@ -90,7 +91,8 @@ public final class BrokerServer implements AutoCloseable {
             PasswordHasher hasher = new PasswordHasher(hashing);
             JwtTokens tokens = new JwtTokens(config.jwtSecret(), config.jwtExpirySeconds());
             BasicCredentialCache basicCache = new BasicCredentialCache();
-            SseHub hub = new SseHub(group, ByteBufAllocator.DEFAULT, storage.events(), config.heartbeatSeconds());
+            SseHub hub = new SseHub(group, ByteBufAllocator.DEFAULT, storage.events(),
+                    SseSettings.defaults().withHeartbeatSeconds(config.heartbeatSeconds()));
             AutoCloseable feedSubscription = storage.feed().subscribe(hub);
 
             AdminEndpoints admin = new AdminEndpoints(config.adminToken(), storage.users(), directory, hasher, basicCache, hub);

@@ -29,19 +29,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>A new stream without {@code Last-Event-ID} gets its snapshot from the tenant's {@link SnapshotCache} on this
  * loop, written and promoted to live in one task, so no event can fall between. While the cache fills, new streams
- * wait for that one read. A tenant without streams is kept for {@link #LINGER_NANOS}, so that the clients of a
+ * wait for that one read. A tenant without streams is kept for the configured linger, so that the clients of a
  * dropped connection all reconnecting find the cache warm.
  */
 final class LoopSubscribers {
 
     private static final System.Logger LOG = System.getLogger(LoopSubscribers.class.getName());
 
-    /** How long a tenant's snapshot cache outlives its last stream on a loop. */
-    static final long LINGER_NANOS =
-            TimeUnit.MILLISECONDS.toNanos(Long.getLong("broker.sse.snapshotLingerMillis", 30_000));
-    /** How often a loop looks for tenants whose linger is over. */
-    static final long SWEEP_INTERVAL_NANOS = Math.max(TimeUnit.MILLISECONDS.toNanos(100),
-            Math.min(LINGER_NANOS / 4, TimeUnit.SECONDS.toNanos(5)));
 
     /** One burst of a tenant on its way to the streams that were live when it was made. */
     private static final class FanOut {
@@ -55,14 +49,17 @@ final class LoopSubscribers {
         }
     }
 
-    /** Streams written per task of a fan-out; the rest follows after the loop's next I/O pass. */
-    static final int FAN_OUT_CHUNK = Math.max(1, Integer.getInteger("broker.sse.fanOutChunk", 1024));
 
     /** An encoded event on its way to this loop. */
     private record Delivery(String tenant, String name, long id, ByteBuf frame) {
     }
 
     final EventLoop loop;
+    private final SseSettings settings;
+    /** How long a tenant's snapshot cache outlives its last stream on this loop. */
+    private final long lingerNanos;
+    /** See {@link SseSettings#drainIntervalMillis}. */
+    private final long minDrainIntervalNanos;
     /** The bytes the snapshot caches of this loop hold together, against their limit. */
     private final SnapshotCache.Budget cacheBudget;
     private final EventLog log;
@@ -84,22 +81,19 @@ final class LoopSubscribers {
             continueFanOut();
         }
     };
-    /**
-     * At most one drain per this interval: a lone event after a quiet spell leaves at once, but under a steady
-     * stream the events of the interval leave together, as one write per stream. This bounds the added latency
-     * while making the syscalls per delivery fall as the event rate rises.
-     */
-    static final long MIN_DRAIN_INTERVAL_NANOS =
-            TimeUnit.MILLISECONDS.toNanos(Long.getLong("broker.sse.drainIntervalMillis", 50));
     /** When the last drain ran (written on the loop, read by posting threads). */
-    private volatile long lastDrainNanos = System.nanoTime() - MIN_DRAIN_INTERVAL_NANOS;
+    private volatile long lastDrainNanos;
     /** The id of the last event this loop took from the feed (of any tenant). */
     private long lastDeliveredId;
     /** Set by {@link #closeAll}: no more caching, and tenants go as soon as their streams do. */
     private boolean closing;
 
-    LoopSubscribers(EventLoop loop, EventLog log, ByteBufAllocator alloc) {
-        this.cacheBudget = new SnapshotCache.Budget(SnapshotCache.LOOP_BUDGET_BYTES);
+    LoopSubscribers(EventLoop loop, EventLog log, ByteBufAllocator alloc, SseSettings settings) {
+        this.settings = settings;
+        this.lingerNanos = settings.lingerNanos();
+        this.minDrainIntervalNanos = settings.drainIntervalNanos();
+        this.lastDrainNanos = System.nanoTime() - minDrainIntervalNanos;
+        this.cacheBudget = new SnapshotCache.Budget(settings.snapshotCacheLoopBytes());
         this.loop = loop;
         this.log = log;
         this.alloc = alloc;
@@ -117,7 +111,7 @@ final class LoopSubscribers {
         inbox.offer(new Delivery(tenant, name, id, frame));
         if (drainScheduled.compareAndSet(false, true)) {
             try {
-                long wait = lastDrainNanos + MIN_DRAIN_INTERVAL_NANOS - System.nanoTime();
+                long wait = lastDrainNanos + minDrainIntervalNanos - System.nanoTime();
                 if (wait <= 0) {
                     loop.execute(drainTask);
                 } else {
@@ -169,14 +163,14 @@ final class LoopSubscribers {
     }
 
     /**
-     * Writes the waiting fan-outs, oldest first, at most {@link #FAN_OUT_CHUNK} streams per task: a burst for
+     * Writes the waiting fan-outs, oldest first, at most {@link SseSettings#fanOutChunk} streams per task: a burst for
      * thousands of streams is cut into tasks with the loop's I/O in between, so that an insert or a new stream on
      * this loop is not kept waiting for the whole burst. Each stream still gets the bursts in order: fan-outs leave
      * strictly in the order they were made.
      */
     private void continueFanOut() {
         fanOutScheduled = false;
-        int budget = FAN_OUT_CHUNK;
+        int budget = settings.fanOutChunk();
         FanOut fanOut;
         while (budget > 0 && (fanOut = fanOuts.peek()) != null) {
             int end = Math.min(fanOut.targets.length, fanOut.next + budget);
@@ -307,7 +301,7 @@ final class LoopSubscribers {
     }
 
     private TenantSubscribers tenant(String tenant) {
-        TenantSubscribers subscribers = tenants.computeIfAbsent(tenant, t -> new TenantSubscribers(t, cacheBudget));
+        TenantSubscribers subscribers = tenants.computeIfAbsent(tenant, t -> new TenantSubscribers(t, cacheBudget, settings));
         subscribers.idleSince = 0;
         return subscribers;
     }
@@ -414,7 +408,7 @@ final class LoopSubscribers {
         }
     }
 
-    /** Drops the tenants whose linger is over; run every {@link #SWEEP_INTERVAL_NANOS}. */
+    /** Drops the tenants whose linger is over; run every {@link SseSettings#sweepIntervalNanos}. */
     void sweep() {
         sweep(System.nanoTime());
     }
@@ -422,7 +416,7 @@ final class LoopSubscribers {
     void sweep(long now) {
         for (Iterator<TenantSubscribers> it = tenants.values().iterator(); it.hasNext(); ) {
             TenantSubscribers subscribers = it.next();
-            if (subscribers.idleSince != 0 && now - subscribers.idleSince >= LINGER_NANOS) {
+            if (subscribers.idleSince != 0 && now - subscribers.idleSince >= lingerNanos) {
                 it.remove();
                 subscribers.release();
             }

@@ -27,10 +27,6 @@ import java.util.Map;
  */
 final class SnapshotCache {
 
-    static final int MAX_NAMES = Integer.getInteger("broker.sse.snapshotCacheNames", 1024);
-    static final int MAX_BYTES = Integer.getInteger("broker.sse.snapshotCacheBytes", 1024 * 1024);
-    /** What all the caches of one loop may hold together (frames and joined snapshots). */
-    static final long LOOP_BUDGET_BYTES = Long.getLong("broker.sse.snapshotCacheLoopBytes", 64L * 1024 * 1024);
 
     /** The bytes held by the caches of one loop; touched only on that loop. */
     static final class Budget {
@@ -49,6 +45,8 @@ final class SnapshotCache {
     }
 
     private final Budget budget;
+    private final int maxNames;
+    private final int maxBytes;
     private final Map<String, Entry> latest = new HashMap<>();
     private State state = State.EMPTY;
     private long lastId;
@@ -56,8 +54,10 @@ final class SnapshotCache {
     /** Every frame concatenated in id order, built when asked for after a change; null when stale. */
     private ByteBuf snapshot;
 
-    SnapshotCache(Budget budget) {
+    SnapshotCache(Budget budget, int maxNames, int maxBytes) {
         this.budget = budget;
+        this.maxNames = maxNames;
+        this.maxBytes = maxBytes;
     }
 
     State state() {
@@ -148,7 +148,7 @@ final class SnapshotCache {
         lastId = Math.max(lastId, id);
         dropSnapshot();
         // Twice the frames: the joined snapshot, once a stream asks for it, holds them again.
-        if (latest.size() > MAX_NAMES || bytes > MAX_BYTES || budget.used + bytes > budget.limit) {
+        if (latest.size() > maxNames || bytes > maxBytes || budget.used + bytes > budget.limit) {
             release();
         }
     }

@@ -30,15 +30,16 @@ public final class SseHub implements Consumer<Event> {
     private final Map<EventExecutor, LoopSubscribers> byLoop = new IdentityHashMap<>();
     private final List<LoopSubscribers> loops = new ArrayList<>();
 
-    public SseHub(EventLoopGroup group, ByteBufAllocator alloc, EventLog log, int heartbeatSeconds) {
+    public SseHub(EventLoopGroup group, ByteBufAllocator alloc, EventLog log, SseSettings settings) {
         this.alloc = alloc;
         this.log = log;
         for (EventExecutor executor : group) {
-            LoopSubscribers subscribers = new LoopSubscribers((EventLoop) executor, log, alloc);
+            LoopSubscribers subscribers = new LoopSubscribers((EventLoop) executor, log, alloc, settings);
             byLoop.put(executor, subscribers);
             loops.add(subscribers);
-            executor.scheduleAtFixedRate(subscribers::sweep, LoopSubscribers.SWEEP_INTERVAL_NANOS,
-                    LoopSubscribers.SWEEP_INTERVAL_NANOS, TimeUnit.NANOSECONDS);
+            long sweepNanos = settings.sweepIntervalNanos();
+            executor.scheduleAtFixedRate(subscribers::sweep, sweepNanos, sweepNanos, TimeUnit.NANOSECONDS);
+            int heartbeatSeconds = settings.heartbeatSeconds();
             if (heartbeatSeconds > 0) {
                 executor.scheduleAtFixedRate(subscribers::heartbeat, heartbeatSeconds, heartbeatSeconds, TimeUnit.SECONDS);
             }

@@ -42,9 +42,9 @@ final class TenantSubscribers {
     private ByteBuf burst;
     private int burstFrames;
 
-    TenantSubscribers(String tenant, SnapshotCache.Budget cacheBudget) {
+    TenantSubscribers(String tenant, SnapshotCache.Budget cacheBudget, SseSettings settings) {
         this.tenant = tenant;
-        this.cache = new SnapshotCache(cacheBudget);
+        this.cache = new SnapshotCache(cacheBudget, settings.snapshotCacheNames(), settings.snapshotCacheBytes());
     }
 
     /**

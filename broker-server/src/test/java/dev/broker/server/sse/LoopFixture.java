@@ -24,6 +24,8 @@ final class LoopFixture implements AutoCloseable {
 
     static final String TENANT = "t";
     static final ByteBufAllocator ALLOC = ByteBufAllocator.DEFAULT;
+    /** Fan-outs cut into tasks of 3 streams, so that tests with a few streams cross task boundaries. */
+    static final SseSettings SETTINGS = SseSettings.defaults().withFanOutChunk(3);
 
     final DefaultEventLoop loop = new DefaultEventLoop();
     final EventLog log;
@@ -32,7 +34,7 @@ final class LoopFixture implements AutoCloseable {
 
     LoopFixture(EventLog log) {
         this.log = log;
-        this.subscribers = new LoopSubscribers(loop, log, ALLOC);
+        this.subscribers = new LoopSubscribers(loop, log, ALLOC, SETTINGS);
     }
 
     <T> T onLoop(Callable<T> task) throws Exception {

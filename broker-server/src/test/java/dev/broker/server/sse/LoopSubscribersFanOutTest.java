@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The fan-out of one loop cut into tasks (the build runs tests with {@code broker.sse.fanOutChunk=3}): with more
+ * The fan-out of one loop cut into tasks (the fixture cuts them into tasks of 3 streams): with more
  * streams than a task writes and events arriving faster than the loop writes them, every stream still gets every
  * event once, in order, and a stream that joins while bursts are half written gets no duplicate and no gap.
  */
@@ -98,7 +98,7 @@ class LoopSubscribersFanOutTest {
 
     @Test
     void everyStreamGetsEveryEventOnceInOrderAcrossTasks() throws Exception {
-        assertEquals(3, LoopSubscribers.FAN_OUT_CHUNK, "the build runs tests with broker.sse.fanOutChunk=3");
+        assertEquals(3, LoopFixture.SETTINGS.fanOutChunk(), "the fixture cuts fan-outs into tasks of 3 streams");
         for (int i = 0; i < 10; i++) {
             open();
         }

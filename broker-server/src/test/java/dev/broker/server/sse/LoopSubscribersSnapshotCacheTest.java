@@ -119,7 +119,7 @@ class LoopSubscribersSnapshotCacheTest {
 
         onLoop(() -> {
             fixture.channels.forEach(EmbeddedChannel::close);
-            fixture.subscribers.sweep(System.nanoTime() + LoopSubscribers.LINGER_NANOS);
+            fixture.subscribers.sweep(System.nanoTime() + LoopFixture.SETTINGS.lingerNanos());
             return null;
         });
         assertEquals(0, (int) onLoop(fixture.subscribers::tenantCount), "swept after the linger");

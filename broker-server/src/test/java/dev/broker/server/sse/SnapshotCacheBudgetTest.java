@@ -19,7 +19,7 @@ class SnapshotCacheBudgetTest {
     }
 
     private static SnapshotCache filled(SnapshotCache.Budget budget, List<Event> events) {
-        SnapshotCache cache = new SnapshotCache(budget);
+        SnapshotCache cache = new SnapshotCache(budget, 1024, 1024 * 1024);
         cache.startFilling();
         cache.fill(events, ALLOC);
         return cache;

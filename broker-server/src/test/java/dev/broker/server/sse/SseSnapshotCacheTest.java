@@ -160,7 +160,7 @@ class SseSnapshotCacheTest {
         List<SseClient> early = subscribeAll(expectedSnapshot(Long.MAX_VALUE));
         try {
             String big = "\"" + "x".repeat(64 * 1024) + "\"";
-            int count = SnapshotCache.MAX_BYTES / (64 * 1024) + 2;
+            int count = SseSettings.defaults().snapshotCacheBytes() / (64 * 1024) + 2;
             for (int i = 0; i < count; i++) {
                 insertAndRemember("big" + i, big);
             }
