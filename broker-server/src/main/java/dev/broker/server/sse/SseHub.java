@@ -18,30 +18,40 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * Fans new events out to the SSE streams. It listens to the store's feed: each event is encoded once, and the
- * same bytes go to every event loop, which writes them to its streams of the event's tenant (see
- * {@link LoopSubscribers}). Also runs one heartbeat timer per loop for all its streams, and one sweep of the
- * snapshot caches that outlived their streams, and closes streams on revocation and shutdown.
+ * The SSE fan-out's one entry point. It listens to the store's feed: each event is encoded once, and the same bytes
+ * go to every event loop, whose {@link LoopDelivery} writes them to its streams of the event's tenant and whose
+ * {@link LoopHistory} keeps its snapshot caches current. Runs one heartbeat timer per loop for all its streams and
+ * one sweep of the snapshot caches that outlived their streams; closes streams on revocation and shutdown. See the
+ * package description for how a stream goes from history to live.
  */
 public final class SseHub implements Consumer<Event> {
 
+    /** One event loop's parts. */
+    private record Loop(EventLoop loop, LoopDelivery delivery, LoopHistory history) {
+    }
+
     private final ByteBufAllocator alloc;
-    private final EventLog log;
-    private final Map<EventExecutor, LoopSubscribers> byLoop = new IdentityHashMap<>();
-    private final List<LoopSubscribers> loops = new ArrayList<>();
+    private final Map<EventExecutor, Loop> byLoop = new IdentityHashMap<>();
+    private final List<Loop> loops = new ArrayList<>();
 
     public SseHub(EventLoopGroup group, ByteBufAllocator alloc, EventLog log, SseSettings settings) {
         this.alloc = alloc;
-        this.log = log;
         for (EventExecutor executor : group) {
-            LoopSubscribers subscribers = new LoopSubscribers((EventLoop) executor, log, alloc, settings);
-            byLoop.put(executor, subscribers);
-            loops.add(subscribers);
+            EventLoop eventLoop = (EventLoop) executor;
+            LoopHistory history = new LoopHistory(eventLoop, log, alloc, settings);
+            LoopDelivery delivery = new LoopDelivery(eventLoop, settings, history);
+            Loop loop = new Loop(eventLoop, delivery, history);
+            eventLoop.terminationFuture().addListener(terminated -> {
+                delivery.releaseAfterTermination();
+                history.releaseAfterTermination();
+            });
+            byLoop.put(executor, loop);
+            loops.add(loop);
             long sweepNanos = settings.sweepIntervalNanos();
-            executor.scheduleAtFixedRate(subscribers::sweep, sweepNanos, sweepNanos, TimeUnit.NANOSECONDS);
+            executor.scheduleAtFixedRate(loop.history::sweep, sweepNanos, sweepNanos, TimeUnit.NANOSECONDS);
             int heartbeatSeconds = settings.heartbeatSeconds();
             if (heartbeatSeconds > 0) {
-                executor.scheduleAtFixedRate(subscribers::heartbeat, heartbeatSeconds, heartbeatSeconds, TimeUnit.SECONDS);
+                executor.scheduleAtFixedRate(delivery::heartbeat, heartbeatSeconds, heartbeatSeconds, TimeUnit.SECONDS);
             }
         }
     }
@@ -51,8 +61,8 @@ public final class SseHub implements Consumer<Event> {
     public void accept(Event event) {
         ByteBuf frame = SseFrames.encode(alloc, event);
         try {
-            for (LoopSubscribers subscribers : loops) {
-                subscribers.post(event.tenant(), event.name(), event.id(), frame.retainedDuplicate());
+            for (Loop loop : loops) {
+                loop.delivery.post(event.tenant(), event.name(), event.id(), frame.retainedDuplicate());
             }
         } finally {
             frame.release();
@@ -61,22 +71,25 @@ public final class SseHub implements Consumer<Event> {
 
     /** Starts a stream on its channel's loop (call it there): history first, then live events. */
     public void open(Channel channel, Principal principal, Long lastEventId) {
-        LoopSubscribers subscribers = byLoop.get(channel.eventLoop());
-        new SseSession(channel, principal, log, subscribers).start(lastEventId);
+        Loop loop = byLoop.get(channel.eventLoop());
+        new SseSession(channel, principal, loop.delivery, loop.history).start(lastEventId);
     }
 
     /** Closes every open stream of the user (revocation). */
     public void closeStreamsOf(String tenant, String username) {
-        for (LoopSubscribers subscribers : loops) {
-            subscribers.loop.execute(() -> subscribers.closeStreamsOf(tenant, username));
+        for (Loop loop : loops) {
+            loop.loop.execute(() -> loop.delivery.closeStreamsOf(tenant, username));
         }
     }
 
     /** Closes every stream (shutdown). */
     public void closeAll() {
-        for (LoopSubscribers subscribers : loops) {
+        for (Loop loop : loops) {
             try {
-                subscribers.loop.submit(subscribers::closeAll).syncUninterruptibly();
+                loop.loop.submit(() -> {
+                    loop.history.closeAll();
+                    loop.delivery.closeAll();
+                }).syncUninterruptibly();
             } catch (RejectedExecutionException alreadyDown) {
                 // nothing left to close on that loop
             }

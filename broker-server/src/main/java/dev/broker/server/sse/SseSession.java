@@ -2,7 +2,6 @@ package dev.broker.server.sse;
 
 import dev.broker.server.auth.Principal;
 import dev.broker.storage.Event;
-import dev.broker.storage.EventLog;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.util.AttributeKey;
@@ -14,21 +13,16 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One SSE stream's state, in a channel attribute; every method runs on the channel's event loop.
+ * One SSE stream's state, in a channel attribute; every method runs on the channel's event loop. It follows the
+ * package's hand-off rule: catch its loop up, then history (a cached snapshot, a snapshot read, or a replay after
+ * {@code Last-Event-ID}), then live.
  *
- * <p>The hand-off from history to live events, without gap or duplicate: the session first joins its tenant on
- * its loop, so every event published from then on is queued here; only then does it read history (the snapshot,
- * or the events after {@code Last-Event-ID}) and write it. Because the store hands events to the feed in id order
- * and only once they are readable, whatever the read missed is in the queue, and whatever is in both has an id
- * not above the last one written — those are dropped. A read may also see events the feed has not handed to this
- * loop yet (the store makes a batch readable before it publishes it), so once history is written the session stays
- * out of the group, dropping deliveries up to the last id written, until the first newer event arrives: only then
- * is it sure the feed has passed its history. A long replay is paced event by event by the channel's
- * writability. If the queue overflows while history is read, it is dropped and the missing events are read from
- * the log instead, so a slow catch-up costs disk reads, never unbounded memory.
- *
- * <p>A snapshot usually comes from the loop's {@link SnapshotCache} instead of a read: one write of shared bytes,
- * then the same hand-off, which then has nothing queued and usually goes live in the same task.
+ * <p>While it writes history from a store read, the session has joined its tenant's group, so live deliveries are
+ * queued here; once history is written, the queue is written minus what history covered. If the queue overflows,
+ * it is dropped and the missing events are read from the log instead, so a slow catch-up costs disk reads, never
+ * unbounded memory. A long replay is paced event by event by the channel's writability. A read may be ahead of the
+ * loop's feed: the session then waits, dropping deliveries up to the last id written, until the first newer one
+ * arrives (state CAUGHT_UP), and only then goes live.
  *
  * <p>A stream that stays unwritable (its unsent data above the high water mark) for {@link #STALL_MILLIS} is
  * closed, whatever its state: one big event or a burst momentarily passing the mark is not a slow consumer.
@@ -46,19 +40,22 @@ public final class SseSession {
     /** How long a stream may stay unwritable before it counts as a slow consumer and is closed. */
     public static final long STALL_MILLIS = 2_000;
 
-    /** JOINING: writing history; CAUGHT_UP: history written, waiting for the feed to pass it; LIVE: in the group. */
-    private enum State { JOINING, CAUGHT_UP, LIVE, CLOSED }
+    /**
+     * OPENED: waiting for a cached snapshot; JOINING: writing history; CAUGHT_UP: history written, waiting for the
+     * feed to pass it; LIVE: fed by the group.
+     */
+    private enum State { OPENED, JOINING, CAUGHT_UP, LIVE, CLOSED }
 
     private record Queued(long id, ByteBuf frame) {
     }
 
     private final Channel channel;
     private final Principal principal;
-    private final EventLog log;
-    private final LoopSubscribers subscribers;
+    private final LoopDelivery delivery;
+    private final History history;
     /** Created by the first event queued: most streams never need one, and an idle stream should cost little. */
     private ArrayDeque<Queued> queue;
-    private State state = State.JOINING;
+    private State state = State.OPENED;
     /** Its place among its tenant's live streams on the loop (see {@link LiveStreams}); -1 when not live. */
     int liveSlot = -1;
     /** The highest id written to the stream so far (or given as Last-Event-ID). */
@@ -68,11 +65,11 @@ public final class SseSession {
     private Runnable whenWritable;
     private ScheduledFuture<?> stallCheck;
 
-    SseSession(Channel channel, Principal principal, EventLog log, LoopSubscribers subscribers) {
+    SseSession(Channel channel, Principal principal, LoopDelivery delivery, History history) {
         this.channel = channel;
         this.principal = principal;
-        this.log = log;
-        this.subscribers = subscribers;
+        this.delivery = delivery;
+        this.history = history;
     }
 
     /** The session of a stream channel, or null. */
@@ -84,6 +81,10 @@ public final class SseSession {
         return principal;
     }
 
+    String tenant() {
+        return principal.tenant();
+    }
+
     Channel channel() {
         return channel;
     }
@@ -92,41 +93,61 @@ public final class SseSession {
     void start(Long lastEventId) {
         assert channel.eventLoop().inEventLoop() : "SSE session started off its event loop";
         channel.attr(KEY).set(this);
-        if (lastEventId == null) {
-            if (!subscribers.snapshotFromCache(this)) {
-                readSnapshot();
-            }
-        } else {
-            subscribers.join(this);
+        // The hand-off rule's step 2: from here on the loop reflects every insert answered before this request.
+        delivery.catchUp();
+        delivery.open(this);
+        history.opened(tenant());
+        if (lastEventId != null) {
             lastWrittenId = lastEventId;
+            join();
             replayPage();
+            return;
         }
+        CompletableFuture<History.CachedSnapshot> cached = history.cachedSnapshot(tenant());
+        if (cached == null) {
+            readSnapshot();
+            return;
+        }
+        cached.whenComplete((snapshot, failure) -> {
+            if (state == State.CLOSED) {
+                if (snapshot != null) {
+                    snapshot.frames().release();
+                }
+            } else if (failure != null) {
+                channel.close();
+            } else if (snapshot == null) {
+                readSnapshot();
+            } else {
+                join();
+                writeCachedSnapshot(snapshot);
+            }
+        });
     }
 
-    /** The snapshot the uncached way: join, then read it from the log. */
-    void readSnapshot() {
-        subscribers.join(this);
-        sendSnapshot();
+    private void join() {
+        state = State.JOINING;
+        delivery.join(this);
     }
 
     /**
-     * Writes the cached snapshot (ownership taken), whose largest id is {@code lastId}, then goes live; the session
-     * has joined in the same task, so nothing is queued yet and the feed has usually passed {@code lastId} already.
+     * Writes a cached snapshot (ownership taken), then goes live; the session joined in the same task, so nothing
+     * is queued, and the feed has usually passed the snapshot already.
      */
-    void sendCachedSnapshot(ByteBuf snapshot, long lastId) {
-        assert state == State.JOINING && (queue == null || queue.isEmpty());
-        if (snapshot.isReadable()) {
-            channel.write(snapshot, channel.voidPromise());
+    private void writeCachedSnapshot(History.CachedSnapshot snapshot) {
+        if (snapshot.frames().isReadable()) {
+            channel.write(snapshot.frames(), channel.voidPromise());
         } else {
-            snapshot.release();
+            snapshot.frames().release();
         }
-        lastWrittenId = lastId;
+        lastWrittenId = snapshot.lastId();
         goLive();
     }
 
-    private void sendSnapshot() {
+    /** The snapshot the uncached way: join, then read it from the log. */
+    private void readSnapshot() {
+        join();
         int overflowsBefore = overflows;
-        onLoop(log.latest(principal.tenant()), events -> writeNewer(events, 0, () -> {
+        onLoop(history.latest(tenant()), events -> writeNewer(events, 0, () -> {
             // The snapshot reflects every event up to its largest id, so a replay (if needed) starts there.
             if (overflows != overflowsBefore) {
                 whenWritable(this::replayPage);
@@ -138,7 +159,7 @@ public final class SseSession {
 
     private void replayPage() {
         int overflowsBefore = overflows;
-        onLoop(subscribers.after(principal.tenant(), lastWrittenId, PAGE_SIZE), events -> writeNewer(events, 0, () -> {
+        onLoop(history.after(tenant(), lastWrittenId, PAGE_SIZE), events -> writeNewer(events, 0, () -> {
             if (events.size() == PAGE_SIZE || overflows != overflowsBefore) {
                 whenWritable(this::replayPage);
             } else {
@@ -167,8 +188,8 @@ public final class SseSession {
     }
 
     /**
-     * Writes what was queued during the catch-up (skipping what history already covered); the session joins the
-     * group with the first delivery newer than everything written (see {@link #enqueue}).
+     * Writes what was queued during the catch-up (skipping what history already covered), then goes live if the
+     * feed has passed everything written, else waits for it (see {@link #enqueue}).
      */
     private void goLive() {
         Queued queued;
@@ -182,10 +203,10 @@ public final class SseSession {
         }
         queue = null; // a live stream is fed by the group from now on
         channel.flush();
-        if (subscribers.feedHasPassed(lastWrittenId)) {
+        if (delivery.feedHasPassed(lastWrittenId)) {
             // The common case: no delivery of what history covered is still on its way.
             state = State.LIVE;
-            subscribers.promote(this);
+            delivery.goLive(this);
         } else {
             state = State.CAUGHT_UP;
         }
@@ -196,7 +217,7 @@ public final class SseSession {
         return state == State.CAUGHT_UP;
     }
 
-    /** A live event published while the session catches up (frame ownership taken). */
+    /** A live event delivered while the session writes history or waits for the feed (frame ownership taken). */
     void enqueue(long id, ByteBuf frame) {
         if (state == State.CAUGHT_UP) {
             if (id <= lastWrittenId) {
@@ -207,7 +228,7 @@ public final class SseSession {
             channel.writeAndFlush(frame, channel.voidPromise());
             lastWrittenId = id;
             state = State.LIVE;
-            subscribers.promote(this);
+            delivery.goLive(this);
             return;
         }
         if (queue == null) {
@@ -218,6 +239,10 @@ public final class SseSession {
             overflows++;
         }
         queue.add(new Queued(id, frame));
+    }
+
+    void heartbeat() {
+        channel.writeAndFlush(SseFrames.HEARTBEAT.duplicate(), channel.voidPromise());
     }
 
     /**
@@ -257,7 +282,8 @@ public final class SseSession {
             stallCheck = null;
         }
         releaseQueue();
-        subscribers.leave(this);
+        delivery.leave(this);
+        history.closed(tenant());
     }
 
     private void whenWritable(Runnable step) {

@@ -54,6 +54,16 @@ public record SseSettings(
                 snapshotCacheLoopBytes, snapshotLingerMillis);
     }
 
+    public SseSettings withDrainIntervalMillis(long v) {
+        return new SseSettings(heartbeatSeconds, v, fanOutChunk, snapshotCacheNames, snapshotCacheBytes,
+                snapshotCacheLoopBytes, snapshotLingerMillis);
+    }
+
+    public SseSettings withSnapshotCacheNames(int v) {
+        return new SseSettings(heartbeatSeconds, drainIntervalMillis, fanOutChunk, v, snapshotCacheBytes,
+                snapshotCacheLoopBytes, snapshotLingerMillis);
+    }
+
     public SseSettings withFanOutChunk(int v) {
         return new SseSettings(heartbeatSeconds, drainIntervalMillis, v, snapshotCacheNames, snapshotCacheBytes,
                 snapshotCacheLoopBytes, snapshotLingerMillis);

@@ -17,7 +17,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One event loop's {@link LoopSubscribers} over a store the test provides, with {@link EmbeddedChannel}s as streams:
+ * One event loop's {@link LoopDelivery} and {@link LoopHistory} over a store the test provides, with {@link EmbeddedChannel}s as streams:
  * for tests that drive the fan-out, the snapshot cache and the hand-off by hand, one step at a time.
  */
 final class LoopFixture implements AutoCloseable {
@@ -29,12 +29,14 @@ final class LoopFixture implements AutoCloseable {
 
     final DefaultEventLoop loop = new DefaultEventLoop();
     final EventLog log;
-    final LoopSubscribers subscribers;
+    final LoopHistory history;
+    final LoopDelivery delivery;
     final List<EmbeddedChannel> channels = new ArrayList<>();
 
     LoopFixture(EventLog log) {
         this.log = log;
-        this.subscribers = new LoopSubscribers(loop, log, ALLOC, SETTINGS);
+        this.history = new LoopHistory(loop, log, ALLOC, SETTINGS);
+        this.delivery = new LoopDelivery(loop, SETTINGS, history);
     }
 
     <T> T onLoop(Callable<T> task) throws Exception {
@@ -47,21 +49,21 @@ final class LoopFixture implements AutoCloseable {
             // Each its own id: EmbeddedChannels share one by default.
             EmbeddedChannel channel = new EmbeddedChannel(DefaultChannelId.newInstance(), SseStreamHandler.INSTANCE);
             channels.add(channel);
-            new SseSession(channel, new Principal("u", TENANT), log, subscribers).start(lastEventId);
+            new SseSession(channel, new Principal("u", TENANT), delivery, history).start(lastEventId);
             return channel;
         });
     }
 
     /** The feed hands the loop an event, without waiting for it to be delivered. */
     void post(Event event) {
-        subscribers.post(event.tenant(), event.name(), event.id(), SseFrames.encode(ALLOC, event));
+        delivery.post(event.tenant(), event.name(), event.id(), SseFrames.encode(ALLOC, event));
     }
 
     /** The feed hands the loop an event; returns once the loop has delivered it. */
     void deliver(Event event) throws Exception {
         post(event);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (!onLoop(() -> subscribers.feedHasPassed(event.id()))) {
+        while (!onLoop(() -> delivery.feedHasPassed(event.id()))) {
             assertTrue(System.nanoTime() < deadline, "event " + event.id() + " not delivered");
             Thread.sleep(5);
         }
@@ -88,9 +90,12 @@ final class LoopFixture implements AutoCloseable {
             for (EmbeddedChannel channel : channels) {
                 channel.finishAndReleaseAll();
             }
-            subscribers.closeAll();
+            history.closeAll();
+            delivery.closeAll();
             return null;
         });
         loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        delivery.releaseAfterTermination();
+        history.releaseAfterTermination();
     }
 }

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Timeout;
  * else it could miss that event.
  */
 @Timeout(30)
-class LoopSubscribersReplayTest {
+class LoopReplayTest {
 
     private static final String TENANT = LoopFixture.TENANT;
 

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Timeout;
  * event once, in order, and a stream that joins while bursts are half written gets no duplicate and no gap.
  */
 @Timeout(60)
-class LoopSubscribersFanOutTest {
+class LoopFanOutTest {
 
     private static final String TENANT = LoopFixture.TENANT;
     private static final Pattern ID = Pattern.compile("id:(\\d+)\n");
