@@ -27,4 +27,10 @@ public interface EventLog {
 
     /** Up to {@code limit} events of the tenant with an id greater than {@code afterId}, in ascending id order. */
     CompletableFuture<List<Event>> after(String tenant, long afterId, int limit);
+
+    /**
+     * The largest id the log has issued so far, of any tenant (0 while empty): a {@code Last-Event-ID} above it
+     * cannot be resumed from (a client that outlived a restore from backup, or a made-up id).
+     */
+    CompletableFuture<Long> lastIssuedId();
 }

@@ -33,4 +33,7 @@ interface History {
 
     /** Up to {@code limit} events of the tenant after {@code afterId}, in id order, read from the store. */
     CompletableFuture<List<Event>> after(String tenant, long afterId, int limit);
+
+    /** The largest id the store has issued (any tenant): a resume from above it falls back to the snapshot. */
+    CompletableFuture<Long> lastIssuedId();
 }

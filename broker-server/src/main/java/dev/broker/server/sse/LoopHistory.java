@@ -187,6 +187,11 @@ final class LoopHistory implements History, LoopDelivery.Listener {
         return read;
     }
 
+    @Override
+    public CompletableFuture<Long> lastIssuedId() {
+        return log.lastIssuedId();
+    }
+
     private static long dataBytes(List<Event> events) {
         long bytes = 0;
         for (Event event : events) {

@@ -11,6 +11,7 @@ import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * One SSE stream's state, in a channel attribute; every method runs on the channel's event loop. It follows the
@@ -97,12 +98,31 @@ public final class SseSession {
         delivery.catchUp();
         delivery.open(this);
         history.opened(tenant());
-        if (lastEventId != null) {
-            lastWrittenId = lastEventId;
-            join();
-            replayPage();
-            return;
+        if (lastEventId == null) {
+            startFromSnapshot();
+        } else if (delivery.feedHasPassed(lastEventId)) {
+            resumeAfter(lastEventId);
+        } else {
+            // Ahead of the loop: an id of a batch on its way to the feed, or one the server never issued (a client
+            // that outlived a restore from backup, a made-up id), which would leave the stream silent until the
+            // ids passed it. The store tells which; never issued means no resume: the snapshot instead.
+            onLoop(history.lastIssuedId(), lastIssued -> {
+                if (lastEventId > lastIssued) {
+                    startFromSnapshot();
+                } else {
+                    resumeAfter(lastEventId);
+                }
+            });
         }
+    }
+
+    private void resumeAfter(long lastEventId) {
+        lastWrittenId = lastEventId;
+        join();
+        replayPage();
+    }
+
+    private void startFromSnapshot() {
         CompletableFuture<History.CachedSnapshot> cached = history.cachedSnapshot(tenant());
         if (cached == null) {
             readSnapshot();
@@ -301,7 +321,7 @@ public final class SseSession {
         }
     }
 
-    private void onLoop(CompletableFuture<List<Event>> read, java.util.function.Consumer<List<Event>> then) {
+    private <T> void onLoop(CompletableFuture<T> read, Consumer<T> then) {
         read.whenCompleteAsync((events, failure) -> {
             if (state == State.CLOSED) {
                 return;

@@ -44,6 +44,11 @@ class LoopFanOutTest {
         public CompletableFuture<List<Event>> after(String tenant, long afterId, int limit) {
             return CompletableFuture.completedFuture(List.of());
         }
+
+        @Override
+        public CompletableFuture<Long> lastIssuedId() {
+            return CompletableFuture.completedFuture(0L);
+        }
     }
 
     private LoopFixture fixture;

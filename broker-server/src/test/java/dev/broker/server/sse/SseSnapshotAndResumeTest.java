@@ -111,6 +111,23 @@ class SseSnapshotAndResumeTest {
         }
     }
 
+    /** An id the server never issued (a client that outlived a restore from backup) cannot be resumed from. */
+    @Test
+    void lastEventIdAboveEveryIssuedIdFallsBackToTheSnapshot() {
+        long[] ids = insertHistory();
+        String beyond = Long.toString(ids[4] + 1_000);
+        try (SseClient stream = subscribe(broker, user, "", "Last-Event-ID", beyond)) {
+            stream.next(3, PROMPTLY);
+            long live = insert(broker, user, "a", "\"live\"");
+            stream.next(PROMPTLY);
+            assertEquals(frames(ids, 2, 3, 4) + frame(live, "a", "\"live\""), stream.rawBodyText());
+        }
+        try (SseClient stream = subscribe(broker, user, "?last_event_id=" + Long.MAX_VALUE)) {
+            // The snapshot: c, b and the live a.
+            assertEquals(List.of("c", "b", "a"), stream.next(3, PROMPTLY).stream().map(SseClient.Event::name).toList());
+        }
+    }
+
     @Test
     void lastEventIdQueryParameterReplaysLikeTheHeader() {
         long[] ids = insertHistory();

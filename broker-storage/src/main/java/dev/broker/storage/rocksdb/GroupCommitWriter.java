@@ -57,7 +57,8 @@ final class GroupCommitWriter {
     private boolean accepting = true; // guarded by admissionLock
 
     /** Owned by the writer thread. */
-    private long lastId;
+    /** The last id issued; written only by the writer thread, volatile so that readers may ask for it. */
+    private volatile long lastId;
 
     // Written only by the writer thread; volatile so that stats() may read them from anywhere.
     private volatile long commits;
@@ -113,6 +114,10 @@ final class GroupCommitWriter {
             }
         }
         return joinUninterruptibly(timeout);
+    }
+
+    long lastIssuedId() {
+        return lastId;
     }
 
     CommitStats stats() {

@@ -111,6 +111,11 @@ public final class RocksEventLog implements EventLog {
         });
     }
 
+    @Override
+    public CompletableFuture<Long> lastIssuedId() {
+        return CompletableFuture.completedFuture(writer.lastIssuedId());
+    }
+
     /** Group-commit counters, e.g. to check that concurrent appends shared writes. */
     public CommitStats commitStats() {
         return writer.stats();
