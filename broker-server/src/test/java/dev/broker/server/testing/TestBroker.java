@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.broker.server.BrokerServer;
 import dev.broker.server.config.BrokerConfig;
+import dev.broker.server.config.Flags;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -45,11 +46,11 @@ public final class TestBroker implements AutoCloseable {
     /** Starts a server whose database lives in {@code dir}, with the test configuration adjusted by {@code tweak}. */
     public static TestBroker start(Path dir, UnaryOperator<BrokerConfig> tweak) {
         BrokerConfig config = BrokerConfig.defaults()
-                .withPort(0)
-                .withBind("127.0.0.1")
-                .withDb(dir.resolve("db"))
-                .withAdminToken(ADMIN_TOKEN)
-                .withJwtSecret(JWT_SECRET);
+                .with(Flags.PORT, 0)
+                .with(Flags.BIND, "127.0.0.1")
+                .with(Flags.DB, dir.resolve("db"))
+                .with(Flags.ADMIN_TOKEN, ADMIN_TOKEN)
+                .with(Flags.JWT_SECRET, JWT_SECRET);
         return new TestBroker(tweak.apply(config));
     }
 
