@@ -10,6 +10,12 @@ import static dev.broker.server.config.Flags.MAX_BODY;
 import static dev.broker.server.config.Flags.ORIGIN;
 import static dev.broker.server.config.Flags.PORT;
 import static dev.broker.server.config.Flags.SECURE;
+import static dev.broker.server.config.Flags.SNAPSHOT_CACHE_BYTES;
+import static dev.broker.server.config.Flags.SNAPSHOT_CACHE_LOOP_BYTES;
+import static dev.broker.server.config.Flags.SNAPSHOT_CACHE_NAMES;
+import static dev.broker.server.config.Flags.SNAPSHOT_LINGER_MS;
+import static dev.broker.server.config.Flags.SSE_DRAIN_INTERVAL_MS;
+import static dev.broker.server.config.Flags.SSE_FAN_OUT_CHUNK;
 
 import dev.broker.server.api.AdminEndpoints;
 import dev.broker.server.api.ApiHandler;
@@ -102,8 +108,7 @@ public final class BrokerServer implements AutoCloseable {
             PasswordHasher hasher = new PasswordHasher(hashing);
             JwtTokens tokens = new JwtTokens(config.get(JWT_SECRET), config.get(JWT_EXPIRY));
             BasicCredentialCache basicCache = new BasicCredentialCache();
-            SseHub hub = new SseHub(group, ByteBufAllocator.DEFAULT, storage.events(),
-                    SseSettings.defaults().withHeartbeatSeconds(config.get(HEARTBEAT)));
+            SseHub hub = new SseHub(group, ByteBufAllocator.DEFAULT, storage.events(), sseSettings(config));
             AutoCloseable feedSubscription = storage.feed().subscribe(hub);
 
             AdminEndpoints admin = new AdminEndpoints(config.get(ADMIN_TOKEN), storage.users(), directory, hasher, basicCache, hub);
@@ -159,6 +164,18 @@ public final class BrokerServer implements AutoCloseable {
             throw new IllegalStateException("cannot listen on " + config.get(BIND) + ":" + config.get(PORT) + ": "
                     + e.getMessage(), e);
         }
+    }
+
+    /** The SSE tuning from its flags (the config package knows nothing of the SSE one). */
+    static SseSettings sseSettings(BrokerConfig config) {
+        return new SseSettings(
+                config.get(HEARTBEAT),
+                config.get(SSE_DRAIN_INTERVAL_MS),
+                config.get(SSE_FAN_OUT_CHUNK),
+                config.get(SNAPSHOT_CACHE_NAMES),
+                config.get(SNAPSHOT_CACHE_BYTES),
+                config.get(SNAPSHOT_CACHE_LOOP_BYTES),
+                config.get(SNAPSHOT_LINGER_MS));
     }
 
     private static void cleanUpFailedStart(TlsService tls, EventLoopGroup group, ExecutorService hashing,

@@ -175,7 +175,10 @@ public final class ConfigLoader {
         return b.toString();
     }
 
-    /** The text for {@code --help}: every flag with its environment variable, default and meaning. */
+    /**
+     * The text for {@code --help}: every flag with its environment variable, default and meaning, the advanced
+     * ones in a section of their own.
+     */
     public static String usage() {
         StringBuilder b = new StringBuilder();
         b.append("Usage: java -jar broker.jar [--name=value | --name value]...\n")
@@ -186,10 +189,14 @@ public final class ConfigLoader {
                 .append("Precedence: command line > environment > configuration file > default.\n")
                 .append("\n")
                 .append("Flags:\n");
-        appendFlags(b, false);
-        appendEntry(b, "--" + CONFIG_FLAG + " FILE", CONFIG_ENV, "none",
-                "configuration file of 'name = value' lines; keys are the flag names without --");
-        appendEntry(b, "--help, -h", null, null, "print this help and exit");
+        List<UsageEntry> flags = flagEntries(false);
+        flags.add(new UsageEntry("--" + CONFIG_FLAG + " FILE", CONFIG_ENV, "none",
+                "configuration file of 'name = value' lines; keys are the flag names without --"));
+        flags.add(new UsageEntry("--help, -h", null, null, "print this help and exit"));
+        appendEntries(b, flags);
+        b.append("\n")
+                .append("Advanced flags (the SSE fan-out and its snapshot caches; the defaults suit most servers):\n");
+        appendEntries(b, flagEntries(true));
         b.append("\n")
                 .append("Unknown flags, unknown keys in the configuration file and malformed values stop the server\n")
                 .append("with a message and a non-zero exit status. With --secure it refuses to start while\n")
@@ -197,25 +204,42 @@ public final class ConfigLoader {
         return b.toString();
     }
 
-    private static void appendFlags(StringBuilder b, boolean advanced) {
+    /** One entry of the usage text; {@code env} is null for {@code --help}. */
+    private record UsageEntry(String left, String env, String defaultText, String meaning) {
+    }
+
+    private static List<UsageEntry> flagEntries(boolean advanced) {
+        List<UsageEntry> entries = new ArrayList<>();
         for (Flag<?> flag : Flags.all()) {
             if (flag.isAdvanced() == advanced) {
                 String left = flag.isBoolean()
                         ? flag.cliName() + "[=true|false]" : flag.cliName() + " " + flag.metavar();
-                appendEntry(b, left, flag.envName(), flag.defaultText(), flag.meaning());
+                entries.add(new UsageEntry(left, flag.envName(), flag.defaultText(), flag.meaning()));
             }
         }
+        return entries;
     }
 
-    private static void appendEntry(StringBuilder b, String left, String env, String defaultText, String meaning) {
-        b.append("  ").append(left);
-        if (env != null) {
-            b.append(" ".repeat(Math.max(1, 26 - left.length())))
-                    .append("env ").append(env)
-                    .append(" ".repeat(Math.max(1, 22 - env.length())))
-                    .append("default ").append(defaultText);
+    /** The entries with their environment variables and defaults in columns, as wide as the section needs. */
+    private static void appendEntries(StringBuilder b, List<UsageEntry> entries) {
+        int leftWidth = 26;
+        int envWidth = 22;
+        for (UsageEntry e : entries) {
+            if (e.env() != null) {
+                leftWidth = Math.max(leftWidth, e.left().length() + 2);
+                envWidth = Math.max(envWidth, e.env().length() + 1);
+            }
         }
-        b.append("\n      ").append(meaning).append("\n");
+        for (UsageEntry e : entries) {
+            b.append("  ").append(e.left());
+            if (e.env() != null) {
+                b.append(" ".repeat(leftWidth - e.left().length()))
+                        .append("env ").append(e.env())
+                        .append(" ".repeat(envWidth - e.env().length()))
+                        .append("default ").append(e.defaultText());
+            }
+            b.append("\n      ").append(e.meaning()).append("\n");
+        }
     }
 
     // ---------------------------------------------------------------------------------------------------------

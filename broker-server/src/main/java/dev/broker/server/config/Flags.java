@@ -116,6 +116,49 @@ public final class Flags {
                     .defaultValue(1024 * 1024)
                     .meaning("largest accepted request body in bytes, 1..67108864 (64 MiB); larger gets 413"));
 
+    // --- advanced: the SSE fan-out and its snapshot caches. The defaults are what the benchmarks were run with.
+
+    public static final Flag<Integer> SSE_DRAIN_INTERVAL_MS = declare(
+            Flag.integer("sse_drain_interval_ms", "MILLIS", 0, 10_000)
+                    .defaultValue(50)
+                    .meaning("at most one drain of a loop's inbox per interval, 0..10000; the events of an interval"
+                            + " leave together")
+                    .advanced());
+
+    public static final Flag<Integer> SSE_FAN_OUT_CHUNK = declare(
+            Flag.integer("sse_fan_out_chunk", "STREAMS", 1, 1_000_000)
+                    .defaultValue(1024)
+                    .meaning("streams written per fan-out task, 1..1000000; the rest follows after the loop's next"
+                            + " I/O pass")
+                    .advanced());
+
+    public static final Flag<Integer> SNAPSHOT_CACHE_NAMES = declare(
+            Flag.integer("snapshot_cache_names", "COUNT", 0, 1_000_000)
+                    .defaultValue(1024)
+                    .meaning("a tenant with more event names than this gets no snapshot cache, 0..1000000")
+                    .advanced());
+
+    public static final Flag<Integer> SNAPSHOT_CACHE_BYTES = declare(
+            Flag.integer("snapshot_cache_bytes", "BYTES", 0, 1 << 30)
+                    .defaultValue(1024 * 1024)
+                    .meaning("a tenant whose snapshot takes more bytes than this gets no snapshot cache,"
+                            + " 0..1073741824 (1 GiB)")
+                    .advanced());
+
+    public static final Flag<Long> SNAPSHOT_CACHE_LOOP_BYTES = declare(
+            Flag.longInteger("snapshot_cache_loop_bytes", "BYTES", 0, 1L << 40)
+                    .defaultValue(64L * 1024 * 1024)
+                    .meaning("bytes the snapshot caches of one event loop may hold together,"
+                            + " 0..1099511627776 (1 TiB)")
+                    .advanced());
+
+    public static final Flag<Integer> SNAPSHOT_LINGER_MS = declare(
+            Flag.integer("snapshot_linger_ms", "MILLIS", 0, 86_400_000)
+                    .defaultValue(30_000)
+                    .meaning("milliseconds a tenant's snapshot cache outlives its last stream on a loop,"
+                            + " 0..86400000 (a day)")
+                    .advanced());
+
     private static final List<Flag<?>> ALL = List.copyOf(DECLARED);
 
     private Flags() {

@@ -17,6 +17,12 @@ import static dev.broker.server.config.Flags.MAX_BODY;
 import static dev.broker.server.config.Flags.ORIGIN;
 import static dev.broker.server.config.Flags.PORT;
 import static dev.broker.server.config.Flags.SECURE;
+import static dev.broker.server.config.Flags.SNAPSHOT_CACHE_BYTES;
+import static dev.broker.server.config.Flags.SNAPSHOT_CACHE_LOOP_BYTES;
+import static dev.broker.server.config.Flags.SNAPSHOT_CACHE_NAMES;
+import static dev.broker.server.config.Flags.SNAPSHOT_LINGER_MS;
+import static dev.broker.server.config.Flags.SSE_DRAIN_INTERVAL_MS;
+import static dev.broker.server.config.Flags.SSE_FAN_OUT_CHUNK;
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -101,7 +107,9 @@ class ConfigLoaderTest {
                 "--jwt_secret=" + STRONG_SECRET, "--secure", "--certs=/srv/certs", "--db=/srv/db",
                 "--admin_token=" + STRONG_ADMIN, "--domain=broker.example.com", "--heartbeat=0",
                 "--bind=127.0.0.1", "--max_body=2048", "--acme_directory=https://acme.example.com/dir",
-                "--acme_trust=/srv/acme-ca.pem", "--http_port=8081");
+                "--acme_trust=/srv/acme-ca.pem", "--http_port=8081", "--sse_drain_interval_ms=0",
+                "--sse_fan_out_chunk=3", "--snapshot_cache_names=10", "--snapshot_cache_bytes=4096",
+                "--snapshot_cache_loop_bytes=5000000000", "--snapshot_linger_ms=250");
         assertEquals(BrokerConfig.defaults()
                 .with(ORIGIN, "https://app.example.com")
                 .with(PORT, 1234)
@@ -117,7 +125,13 @@ class ConfigLoaderTest {
                 .with(MAX_BODY, 2048)
                 .with(ACME_DIRECTORY, "https://acme.example.com/dir")
                 .with(ACME_TRUST, Path.of("/srv/acme-ca.pem"))
-                .with(HTTP_PORT, 8081), c);
+                .with(HTTP_PORT, 8081)
+                .with(SSE_DRAIN_INTERVAL_MS, 0)
+                .with(SSE_FAN_OUT_CHUNK, 3)
+                .with(SNAPSHOT_CACHE_NAMES, 10)
+                .with(SNAPSHOT_CACHE_BYTES, 4096)
+                .with(SNAPSHOT_CACHE_LOOP_BYTES, 5_000_000_000L)
+                .with(SNAPSHOT_LINGER_MS, 250), c);
     }
 
     @Test
@@ -354,6 +368,45 @@ class ConfigLoaderTest {
         assertEquals(64 * 1024 * 1024, load("--max_body=67108864").get(MAX_BODY));
     }
 
+    @Test
+    void rejectsDrainIntervalOutOfRangeButAcceptsItsBounds() {
+        String m = failure("--sse_drain_interval_ms=10001");
+        assertTrue(m.contains("--sse_drain_interval_ms") && m.contains("between 0 and 10000"), m);
+        assertTrue(failure("--sse_drain_interval_ms=-1").contains("'-1'"));
+        assertEquals(0, load("--sse_drain_interval_ms=0").get(SSE_DRAIN_INTERVAL_MS));
+        assertEquals(10_000, load("--sse_drain_interval_ms", "10000").get(SSE_DRAIN_INTERVAL_MS));
+    }
+
+    @Test
+    void rejectsFanOutChunkOutOfRangeButAcceptsItsBounds() {
+        String zero = failure("--sse_fan_out_chunk=0");
+        assertTrue(zero.contains("--sse_fan_out_chunk") && zero.contains("between 1 and 1000000"), zero);
+        assertTrue(failure("--sse_fan_out_chunk=1000001").contains("--sse_fan_out_chunk"));
+        assertEquals(1, load("--sse_fan_out_chunk=1").get(SSE_FAN_OUT_CHUNK));
+        assertEquals(1_000_000, load("--sse_fan_out_chunk=1000000").get(SSE_FAN_OUT_CHUNK));
+    }
+
+    @Test
+    void rejectsNegativeSnapshotCacheLimits() {
+        for (Flag<?> f : List.of(SNAPSHOT_CACHE_NAMES, SNAPSHOT_CACHE_BYTES, SNAPSHOT_CACHE_LOOP_BYTES,
+                SNAPSHOT_LINGER_MS)) {
+            String m = failure(f.cliName() + "=-1");
+            assertTrue(m.contains(f.cliName()) && m.contains("between 0 and"), m);
+        }
+    }
+
+    @Test
+    void advancedFlagsComeFromTheEnvironmentAndTheFileLikeAnyOther() throws IOException {
+        Path f = file("sse_fan_out_chunk = 3\nsnapshot_linger_ms = 1000\n");
+        BrokerConfig c = loadEnv(Map.of("BROKER_SNAPSHOT_CACHE_NAMES", "5", "BROKER_SNAPSHOT_LINGER_MS", "2000"),
+                "--config", f.toString());
+        assertEquals(3, c.get(SSE_FAN_OUT_CHUNK));
+        assertEquals(5, c.get(SNAPSHOT_CACHE_NAMES));
+        assertEquals(2000, c.get(SNAPSHOT_LINGER_MS));
+        String m = failure(Map.of("BROKER_SSE_FAN_OUT_CHUNK", "many"));
+        assertTrue(m.contains("BROKER_SSE_FAN_OUT_CHUNK") && m.contains("'many'"), m);
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"yes", "1", "on", ""})
     void rejectsNonBooleanSecure(String value) {
@@ -529,6 +582,24 @@ class ConfigLoaderTest {
         assertTrue(usage.contains("--help, -h"));
         assertTrue(usage.contains("default 8080 (443 with --secure)"));
         assertTrue(usage.contains("default 1048576"));
+    }
+
+    @Test
+    void usageListsTheAdvancedFlagsInASectionOfTheirOwn() {
+        String usage = ConfigLoader.usage();
+        int advanced = usage.indexOf("Advanced flags");
+        assertTrue(advanced > usage.indexOf("--help, -h"), usage);
+        for (Flag<?> f : Flags.all()) {
+            int at = usage.indexOf("\n  " + f.cliName() + (f.isBoolean() ? "[" : " "));
+            assertTrue(at >= 0, f.name());
+            assertEquals(f.isAdvanced(), at > advanced, f.name());
+        }
+        for (Flag<?> f : List.of(SSE_DRAIN_INTERVAL_MS, SSE_FAN_OUT_CHUNK, SNAPSHOT_CACHE_NAMES, SNAPSHOT_CACHE_BYTES,
+                SNAPSHOT_CACHE_LOOP_BYTES, SNAPSHOT_LINGER_MS)) {
+            assertTrue(f.isAdvanced(), f.name());
+        }
+        assertTrue(usage.contains("--sse_drain_interval_ms MILLIS") && usage.contains("default 50"), usage);
+        assertTrue(usage.contains("default 67108864"), usage);
     }
 
     // --- warnings and the secure start -------------------------------------------------------------------------
