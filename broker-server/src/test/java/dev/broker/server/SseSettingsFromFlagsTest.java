@@ -6,10 +6,16 @@ import dev.broker.server.config.BrokerConfig;
 import dev.broker.server.config.ConfigLoader;
 import dev.broker.server.config.Flags;
 import dev.broker.server.sse.SseSettings;
+import dev.broker.server.testing.TestBroker;
+import dev.broker.server.testing.TestBrokers;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class SseSettingsFromFlagsTest {
+
+    @RegisterExtension
+    final TestBrokers brokers = new TestBrokers();
 
     @Test
     void defaultFlagsGiveTheDefaultSseSettings() {
@@ -49,5 +55,13 @@ class SseSettingsFromFlagsTest {
         assertEquals(3, settings.fanOutChunk());
         assertEquals(0, settings.drainIntervalMillis());
         assertEquals(1000, settings.snapshotLingerMillis());
+    }
+
+    @Test
+    void testServersCutFanOutsIntoTasksOfThreeStreams() {
+        TestBroker broker = brokers.start();
+
+        assertEquals(3, BrokerServer.sseSettings(broker.config()).fanOutChunk(),
+                "every SSE test should cross fan-out task boundaries");
     }
 }

@@ -36,7 +36,9 @@ class LoadGeneratorSmokeTest {
                 .with(Flags.BIND, "127.0.0.1")
                 .with(Flags.DB, dir.resolve("db"))
                 .with(Flags.ADMIN_TOKEN, ADMIN_TOKEN)
-                .with(Flags.JWT_SECRET, JWT_SECRET));
+                .with(Flags.JWT_SECRET, JWT_SECRET)
+                // A few subscribers only: small fan-out tasks, so that they still cross task boundaries.
+                .with(Flags.SSE_FAN_OUT_CHUNK, 3));
     }
 
     @AfterAll
