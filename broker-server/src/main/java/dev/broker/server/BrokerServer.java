@@ -1,5 +1,22 @@
 package dev.broker.server;
 
+import static dev.broker.server.config.Flags.ADMIN_TOKEN;
+import static dev.broker.server.config.Flags.BIND;
+import static dev.broker.server.config.Flags.DB;
+import static dev.broker.server.config.Flags.HEARTBEAT;
+import static dev.broker.server.config.Flags.JWT_EXPIRY;
+import static dev.broker.server.config.Flags.JWT_SECRET;
+import static dev.broker.server.config.Flags.MAX_BODY;
+import static dev.broker.server.config.Flags.ORIGIN;
+import static dev.broker.server.config.Flags.PORT;
+import static dev.broker.server.config.Flags.SECURE;
+import static dev.broker.server.config.Flags.SNAPSHOT_CACHE_BYTES;
+import static dev.broker.server.config.Flags.SNAPSHOT_CACHE_LOOP_BYTES;
+import static dev.broker.server.config.Flags.SNAPSHOT_CACHE_NAMES;
+import static dev.broker.server.config.Flags.SNAPSHOT_LINGER_MS;
+import static dev.broker.server.config.Flags.SSE_DRAIN_INTERVAL_MS;
+import static dev.broker.server.config.Flags.SSE_FAN_OUT_CHUNK;
+
 import dev.broker.server.api.AdminEndpoints;
 import dev.broker.server.api.ApiHandler;
 import dev.broker.server.api.Endpoint;
@@ -80,8 +97,8 @@ public final class BrokerServer implements AutoCloseable {
 
     /** Opens the database, binds the port and starts serving. Throws if any of it fails (nothing is left open). */
     public static BrokerServer start(BrokerConfig config) {
-        TlsService tls = config.secure() ? TlsService.prepare(config) : null;
-        Storage storage = RocksStorage.open(config.db());
+        TlsService tls = config.get(SECURE) ? TlsService.prepare(config) : null;
+        Storage storage = RocksStorage.open(config.get(DB));
         int cores = Runtime.getRuntime().availableProcessors();
         ExecutorService hashing = Executors.newFixedThreadPool(cores, new DefaultThreadFactory("broker-hash", true));
         Transport transport = Transport.best();
@@ -89,13 +106,12 @@ public final class BrokerServer implements AutoCloseable {
         try {
             UserDirectory directory = UserDirectory.load(storage.users());
             PasswordHasher hasher = new PasswordHasher(hashing);
-            JwtTokens tokens = new JwtTokens(config.jwtSecret(), config.jwtExpirySeconds());
+            JwtTokens tokens = new JwtTokens(config.get(JWT_SECRET), config.get(JWT_EXPIRY));
             BasicCredentialCache basicCache = new BasicCredentialCache();
-            SseHub hub = new SseHub(group, ByteBufAllocator.DEFAULT, storage.events(),
-                    SseSettings.defaults().withHeartbeatSeconds(config.heartbeatSeconds()));
+            SseHub hub = new SseHub(group, ByteBufAllocator.DEFAULT, storage.events(), sseSettings(config));
             AutoCloseable feedSubscription = storage.feed().subscribe(hub);
 
-            AdminEndpoints admin = new AdminEndpoints(config.adminToken(), storage.users(), directory, hasher, basicCache, hub);
+            AdminEndpoints admin = new AdminEndpoints(config.get(ADMIN_TOKEN), storage.users(), directory, hasher, basicCache, hub);
             SessionEndpoints sessions = new SessionEndpoints(directory, hasher, tokens);
             Map<Route, Endpoint> endpoints = new EnumMap<>(Route.class);
             endpoints.put(Route.CREATE_USER, admin::createUser);
@@ -118,8 +134,8 @@ public final class BrokerServer implements AutoCloseable {
 
             InFlightRequests inFlight = new InFlightRequests();
             Supplier<SslContext> sslContexts = tls == null ? null : tls::currentContext;
-            BrokerChannelInitializer initializer = new BrokerChannelInitializer(sslContexts, config.origin(),
-                    config.maxBodyBytes(), inFlight, new RouteHandler(), new AuthHandler(
+            BrokerChannelInitializer initializer = new BrokerChannelInitializer(sslContexts, config.get(ORIGIN),
+                    config.get(MAX_BODY), inFlight, new RouteHandler(), new AuthHandler(
                             new Authenticator(tokens, directory, hasher, basicCache)), new ApiHandler(endpoints));
             Channel serverChannel = new ServerBootstrap()
                     .group(group)
@@ -129,15 +145,15 @@ public final class BrokerServer implements AutoCloseable {
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                     .childHandler(initializer)
-                    .bind(new InetSocketAddress(config.bind(), config.port()))
+                    .bind(new InetSocketAddress(config.get(BIND), config.get(PORT)))
                     .syncUninterruptibly()
                     .channel();
             if (tls != null) {
                 tls.start(group, transport.serverChannelClass(), ((InetSocketAddress) serverChannel.localAddress()).getPort());
             }
-            LOG.log(Level.INFO, "Broker listening on {0}:{1,number,#} ({2}, {3})", config.bind(),
+            LOG.log(Level.INFO, "Broker listening on {0}:{1,number,#} ({2}, {3})", config.get(BIND),
                     ((InetSocketAddress) serverChannel.localAddress()).getPort(),
-                    config.secure() ? "https" : "http", transport.name());
+                    config.get(SECURE) ? "https" : "http", transport.name());
             return new BrokerServer(storage, hashing, group, hub, feedSubscription, inFlight, serverChannel, tls);
         } catch (RuntimeException | Error e) {
             cleanUpFailedStart(tls, group, hashing, storage);
@@ -145,9 +161,21 @@ public final class BrokerServer implements AutoCloseable {
         } catch (Exception e) {
             // Netty rethrows a failed bind's checked NativeIoException ("Address already in use") undeclared.
             cleanUpFailedStart(tls, group, hashing, storage);
-            throw new IllegalStateException("cannot listen on " + config.bind() + ":" + config.port() + ": "
+            throw new IllegalStateException("cannot listen on " + config.get(BIND) + ":" + config.get(PORT) + ": "
                     + e.getMessage(), e);
         }
+    }
+
+    /** The SSE tuning from its flags (the config package knows nothing of the SSE one). */
+    static SseSettings sseSettings(BrokerConfig config) {
+        return new SseSettings(
+                config.get(HEARTBEAT),
+                config.get(SSE_DRAIN_INTERVAL_MS),
+                config.get(SSE_FAN_OUT_CHUNK),
+                config.get(SNAPSHOT_CACHE_NAMES),
+                config.get(SNAPSHOT_CACHE_BYTES),
+                config.get(SNAPSHOT_CACHE_LOOP_BYTES),
+                config.get(SNAPSHOT_LINGER_MS));
     }
 
     private static void cleanUpFailedStart(TlsService tls, EventLoopGroup group, ExecutorService hashing,

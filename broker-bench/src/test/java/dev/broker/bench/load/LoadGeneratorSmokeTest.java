@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.broker.server.BrokerServer;
 import dev.broker.server.config.BrokerConfig;
+import dev.broker.server.config.Flags;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -31,11 +32,13 @@ class LoadGeneratorSmokeTest {
     @BeforeAll
     static void startServer() {
         server = BrokerServer.start(BrokerConfig.defaults()
-                .withPort(0)
-                .withBind("127.0.0.1")
-                .withDb(dir.resolve("db"))
-                .withAdminToken(ADMIN_TOKEN)
-                .withJwtSecret(JWT_SECRET));
+                .with(Flags.PORT, 0)
+                .with(Flags.BIND, "127.0.0.1")
+                .with(Flags.DB, dir.resolve("db"))
+                .with(Flags.ADMIN_TOKEN, ADMIN_TOKEN)
+                .with(Flags.JWT_SECRET, JWT_SECRET)
+                // A few subscribers only: small fan-out tasks, so that they still cross task boundaries.
+                .with(Flags.SSE_FAN_OUT_CHUNK, 3));
     }
 
     @AfterAll

@@ -1,138 +1,92 @@
 package dev.broker.server.config;
 
-import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 
 /**
- * Broker's configuration, parsed once at start-up (see {@link ConfigLoader}) and immutable afterwards.
- * The {@code with*} methods return modified copies, which keeps tests short.
- *
- * @param origin           value of {@code Access-Control-Allow-Origin}
- * @param port             TCP port; 0 picks a free one
- * @param jwtExpirySeconds lifetime of issued JWTs
- * @param jwtSecret        HS256 key, as the UTF-8 bytes of this string
- * @param secure           serve HTTPS instead of plain HTTP
- * @param certs            directory of TLS material
- * @param db               directory of the embedded database
- * @param adminToken       the secret that gates the user-management endpoints
- * @param domain           domain to obtain a certificate for, or null
- * @param heartbeatSeconds seconds between SSE heartbeat comments; 0 turns them off
- * @param bind             address to listen on
- * @param maxBodyBytes     largest accepted request body
- * @param acmeDirectory    URL of the ACME directory certificates for {@code domain} are obtained from
- * @param acmeTrust        PEM file of the CA certificates that the ACME directory's HTTPS is checked against
- *                         instead of the JVM's trust store (a private ACME CA, a test server), or null
- * @param httpPort         with {@code secure}: the plain-HTTP port that answers ACME HTTP-01 challenges and
- *                         redirects everything else to HTTPS; 0 picks a free port, -1 turns it off
+ * Broker's configuration: a value for every flag of {@link Flags}, parsed once at start-up (see
+ * {@link ConfigLoader}) and immutable afterwards. Read a value with {@code config.get(Flags.PORT)}; derive a
+ * modified copy with {@code config.with(Flags.PORT, 0)}, which keeps tests short.
  */
-public record BrokerConfig(
-        String origin,
-        int port,
-        long jwtExpirySeconds,
-        String jwtSecret,
-        boolean secure,
-        Path certs,
-        Path db,
-        String adminToken,
-        String domain,
-        int heartbeatSeconds,
-        String bind,
-        int maxBodyBytes,
-        String acmeDirectory,
-        Path acmeTrust,
-        int httpPort) {
+public final class BrokerConfig {
 
-    public static final String DEFAULT_ADMIN_TOKEN = "letmein";
-    public static final String DEFAULT_JWT_SECRET = "secret";
-    public static final int DEFAULT_PORT = 8080;
-    public static final int DEFAULT_SECURE_PORT = 443;
-    /** Let's Encrypt's production ACME directory. */
-    public static final String LETS_ENCRYPT_DIRECTORY = "https://acme-v02.api.letsencrypt.org/directory";
-    /** The value of {@code httpPort} that turns the plain-HTTP listener off: the default, except with a domain. */
-    public static final int HTTP_PORT_OFF = -1;
-    /** The plain-HTTP port opened by default with {@code --domain}: ACME's HTTP-01 challenges arrive on 80. */
-    public static final int ACME_HTTP_PORT = 80;
+    /** Every declared flag, in declaration order; null where an optional flag has no value. Never modified. */
+    private final Map<Flag<?>, Object> values;
 
-    public BrokerConfig {
-        Objects.requireNonNull(origin, "origin");
-        Objects.requireNonNull(jwtSecret, "jwtSecret");
-        Objects.requireNonNull(certs, "certs");
-        Objects.requireNonNull(db, "db");
-        Objects.requireNonNull(adminToken, "adminToken");
-        Objects.requireNonNull(bind, "bind");
-        Objects.requireNonNull(acmeDirectory, "acmeDirectory");
-    }
-
-    /** The configuration as it was before the ACME and plain-HTTP settings, with their defaults. */
-    public BrokerConfig(String origin, int port, long jwtExpirySeconds, String jwtSecret, boolean secure, Path certs,
-                        Path db, String adminToken, String domain, int heartbeatSeconds, String bind, int maxBodyBytes) {
-        this(origin, port, jwtExpirySeconds, jwtSecret, secure, certs, db, adminToken, domain, heartbeatSeconds, bind,
-                maxBodyBytes, LETS_ENCRYPT_DIRECTORY, null, HTTP_PORT_OFF);
+    private BrokerConfig(Map<Flag<?>, Object> values) {
+        this.values = Collections.unmodifiableMap(values);
     }
 
     /** The embedded defaults of the contract: port 8080, database {@code db}, admin token {@code letmein}. */
     public static BrokerConfig defaults() {
-        return new BrokerConfig("*", DEFAULT_PORT, 86_400, DEFAULT_JWT_SECRET, false, Path.of("certs"), Path.of("db"),
-                DEFAULT_ADMIN_TOKEN, null, 30, "0.0.0.0", 1024 * 1024, LETS_ENCRYPT_DIRECTORY, null, HTTP_PORT_OFF);
+        Map<Flag<?>, Object> values = new LinkedHashMap<>();
+        for (Flag<?> flag : Flags.all()) {
+            values.put(flag, flag.defaultValue());
+        }
+        return new BrokerConfig(values);
     }
 
-    public BrokerConfig withOrigin(String v) {
-        return new BrokerConfig(v, port, jwtExpirySeconds, jwtSecret, secure, certs, db, adminToken, domain, heartbeatSeconds, bind, maxBodyBytes, acmeDirectory, acmeTrust, httpPort);
+    /**
+     * The configuration of the flags in {@code given} (values already checked), with every other flag at the value
+     * it takes when unset: its default, or what the given values decide for it (the port with {@code secure}).
+     */
+    static BrokerConfig of(Map<Flag<?>, Object> given) {
+        Map<Flag<?>, Object> plain = new LinkedHashMap<>(defaults().values);
+        plain.putAll(given);
+        BrokerConfig base = new BrokerConfig(plain);
+        Map<Flag<?>, Object> values = new LinkedHashMap<>();
+        for (Flag<?> flag : Flags.all()) {
+            values.put(flag, given.containsKey(flag) ? given.get(flag) : flag.unsetValue(base));
+        }
+        return new BrokerConfig(values);
     }
 
-    public BrokerConfig withPort(int v) {
-        return new BrokerConfig(origin, v, jwtExpirySeconds, jwtSecret, secure, certs, db, adminToken, domain, heartbeatSeconds, bind, maxBodyBytes, acmeDirectory, acmeTrust, httpPort);
+    /** The value of {@code flag}; null only for an optional flag that has none (no {@code domain}). */
+    @SuppressWarnings("unchecked") // every value was put under its own flag by defaults(), of() or with()
+    public <T> T get(Flag<T> flag) {
+        if (!values.containsKey(flag)) {
+            throw new IllegalArgumentException("not a flag of Flags: " + flag);
+        }
+        return (T) values.get(flag);
     }
 
-    public BrokerConfig withJwtExpirySeconds(long v) {
-        return new BrokerConfig(origin, port, v, jwtSecret, secure, certs, db, adminToken, domain, heartbeatSeconds, bind, maxBodyBytes, acmeDirectory, acmeTrust, httpPort);
+    /**
+     * A copy with {@code flag} set to {@code value}, held to the same rules as a value read from the command line.
+     *
+     * @throws IllegalArgumentException when {@code value} is out of the flag's range or otherwise invalid
+     */
+    public <T> BrokerConfig with(Flag<T> flag, T value) {
+        get(flag); // declared?
+        Map<Flag<?>, Object> copy = new LinkedHashMap<>(values);
+        copy.put(flag, flag.requireValid(value));
+        return new BrokerConfig(copy);
     }
 
-    public BrokerConfig withJwtSecret(String v) {
-        return new BrokerConfig(origin, port, jwtExpirySeconds, v, secure, certs, db, adminToken, domain, heartbeatSeconds, bind, maxBodyBytes, acmeDirectory, acmeTrust, httpPort);
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof BrokerConfig other && values.equals(other.values);
     }
 
-    public BrokerConfig withSecure(boolean v) {
-        return new BrokerConfig(origin, port, jwtExpirySeconds, jwtSecret, v, certs, db, adminToken, domain, heartbeatSeconds, bind, maxBodyBytes, acmeDirectory, acmeTrust, httpPort);
+    @Override
+    public int hashCode() {
+        return values.hashCode();
     }
 
-    public BrokerConfig withCerts(Path v) {
-        return new BrokerConfig(origin, port, jwtExpirySeconds, jwtSecret, secure, v, db, adminToken, domain, heartbeatSeconds, bind, maxBodyBytes, acmeDirectory, acmeTrust, httpPort);
+    /** Every setting as {@code name=value}, secrets masked: what {@link ConfigLoader#describe} says. */
+    @Override
+    public String toString() {
+        return "BrokerConfig[" + ConfigLoader.describe(this) + "]";
     }
 
-    public BrokerConfig withDb(Path v) {
-        return new BrokerConfig(origin, port, jwtExpirySeconds, jwtSecret, secure, certs, v, adminToken, domain, heartbeatSeconds, bind, maxBodyBytes, acmeDirectory, acmeTrust, httpPort);
+    /** {@code flag}'s value as text, unmasked. */
+    <T> String valueText(Flag<T> flag) {
+        return flag.format(get(flag));
     }
 
-    public BrokerConfig withAdminToken(String v) {
-        return new BrokerConfig(origin, port, jwtExpirySeconds, jwtSecret, secure, certs, db, v, domain, heartbeatSeconds, bind, maxBodyBytes, acmeDirectory, acmeTrust, httpPort);
-    }
-
-    public BrokerConfig withDomain(String v) {
-        return new BrokerConfig(origin, port, jwtExpirySeconds, jwtSecret, secure, certs, db, adminToken, v, heartbeatSeconds, bind, maxBodyBytes, acmeDirectory, acmeTrust, httpPort);
-    }
-
-    public BrokerConfig withHeartbeatSeconds(int v) {
-        return new BrokerConfig(origin, port, jwtExpirySeconds, jwtSecret, secure, certs, db, adminToken, domain, v, bind, maxBodyBytes, acmeDirectory, acmeTrust, httpPort);
-    }
-
-    public BrokerConfig withBind(String v) {
-        return new BrokerConfig(origin, port, jwtExpirySeconds, jwtSecret, secure, certs, db, adminToken, domain, heartbeatSeconds, v, maxBodyBytes, acmeDirectory, acmeTrust, httpPort);
-    }
-
-    public BrokerConfig withAcmeDirectory(String v) {
-        return new BrokerConfig(origin, port, jwtExpirySeconds, jwtSecret, secure, certs, db, adminToken, domain, heartbeatSeconds, bind, maxBodyBytes, v, acmeTrust, httpPort);
-    }
-
-    public BrokerConfig withAcmeTrust(Path v) {
-        return new BrokerConfig(origin, port, jwtExpirySeconds, jwtSecret, secure, certs, db, adminToken, domain, heartbeatSeconds, bind, maxBodyBytes, acmeDirectory, v, httpPort);
-    }
-
-    public BrokerConfig withHttpPort(int v) {
-        return new BrokerConfig(origin, port, jwtExpirySeconds, jwtSecret, secure, certs, db, adminToken, domain, heartbeatSeconds, bind, maxBodyBytes, acmeDirectory, acmeTrust, v);
-    }
-
-    public BrokerConfig withMaxBodyBytes(int v) {
-        return new BrokerConfig(origin, port, jwtExpirySeconds, jwtSecret, secure, certs, db, adminToken, domain, heartbeatSeconds, bind, v, acmeDirectory, acmeTrust, httpPort);
+    /** True while {@code flag} has its default value. */
+    boolean isDefault(Flag<?> flag) {
+        return Objects.equals(values.get(flag), flag.defaultValue());
     }
 }

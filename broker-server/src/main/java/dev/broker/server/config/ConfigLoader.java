@@ -10,17 +10,18 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.TreeSet;
-import java.util.regex.Pattern;
 
 /**
  * Turns the command line, the environment and an optional configuration file into one {@link BrokerConfig}.
+ * The flags themselves, with their values and help texts, are declared in {@link Flags}; this class knows only
+ * the sources and the wording around them.
  *
  * <p>Every {@link Flag} can be given as {@code --name=value} or {@code --name value} on the command line, as
  * {@code BROKER_NAME} in the environment, or as a {@code name = value} line of a configuration file
@@ -56,16 +57,9 @@ public final class ConfigLoader {
     public static final String CONFIG_FLAG = "config";
     public static final String CONFIG_ENV = "BROKER_CONFIG";
 
-    /** Largest {@code max_body} accepted: 64 MiB. */
-    public static final int MAX_BODY_LIMIT = 64 * 1024 * 1024;
-    /** Largest {@code jwt_expiry} accepted: 100 years, far below any overflow of {@code now + expiry}. */
-    public static final long MAX_JWT_EXPIRY_SECONDS = 100L * 365 * 24 * 3600;
     /** The JWT secret should have at least this many UTF-8 bytes (the size of an HS256 key). */
     public static final int MIN_JWT_SECRET_BYTES = 32;
 
-    private static final Pattern INTEGER = Pattern.compile("[+-]?[0-9]+");
-    private static final Pattern DOMAIN_NAME = Pattern.compile(
-            "(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?");
     private static final int MAX_ECHO = 60;
 
     private ConfigLoader() {
@@ -94,12 +88,12 @@ public final class ConfigLoader {
             throw new ConfigException(cli.error);
         }
 
-        Map<Flag, Setting> settings = new EnumMap<>(Flag.class);
+        Map<Flag<?>, Setting> settings = new LinkedHashMap<>();
         Setting configFile = cli.configFile != null ? cli.configFile : fromEnv(env, CONFIG_ENV, null);
         if (configFile != null) {
             readFile(configFile, settings);
         }
-        for (Flag flag : Flag.values()) {
+        for (Flag<?> flag : Flags.all()) {
             Setting s = fromEnv(env, flag.envName(), flag);
             if (s != null) {
                 settings.put(flag, s);
@@ -116,20 +110,20 @@ public final class ConfigLoader {
      */
     public static List<String> warnings(BrokerConfig config) {
         List<String> warnings = new ArrayList<>();
-        if (config.adminToken().equals(BrokerConfig.DEFAULT_ADMIN_TOKEN)) {
-            warnings.add("admin_token is the default '" + BrokerConfig.DEFAULT_ADMIN_TOKEN
+        if (config.isDefault(Flags.ADMIN_TOKEN)) {
+            warnings.add("admin_token is the default '" + Flags.DEFAULT_ADMIN_TOKEN
                     + "': anyone can create, list and revoke users; set BROKER_ADMIN_TOKEN to a long random string");
         }
-        int secretBytes = config.jwtSecret().getBytes(StandardCharsets.UTF_8).length;
-        if (config.jwtSecret().equals(BrokerConfig.DEFAULT_JWT_SECRET)) {
-            warnings.add("jwt_secret is the default '" + BrokerConfig.DEFAULT_JWT_SECRET
+        int secretBytes = config.get(Flags.JWT_SECRET).getBytes(StandardCharsets.UTF_8).length;
+        if (config.isDefault(Flags.JWT_SECRET)) {
+            warnings.add("jwt_secret is the default '" + Flags.DEFAULT_JWT_SECRET
                     + "': anyone can forge tokens; set BROKER_JWT_SECRET to a random string of at least "
                     + MIN_JWT_SECRET_BYTES + " bytes");
         } else if (secretBytes < MIN_JWT_SECRET_BYTES) {
             warnings.add("jwt_secret is only " + secretBytes + " bytes long: an HS256 key should have at least "
                     + MIN_JWT_SECRET_BYTES + " random bytes (e.g. openssl rand -base64 32)");
         }
-        if (config.domain() != null && !config.secure()) {
+        if (config.get(Flags.DOMAIN) != null && !config.get(Flags.SECURE)) {
             warnings.add("domain is set but secure is false: the server speaks plain HTTP and obtains no certificate");
         }
         return warnings;
@@ -142,49 +136,49 @@ public final class ConfigLoader {
      * @throws ConfigException naming the default values still in place
      */
     public static void checkSecureStart(BrokerConfig config) {
-        if (!config.secure()) {
+        if (!config.get(Flags.SECURE)) {
             return;
         }
-        boolean adminDefault = config.adminToken().equals(BrokerConfig.DEFAULT_ADMIN_TOKEN);
-        boolean secretDefault = config.jwtSecret().equals(BrokerConfig.DEFAULT_JWT_SECRET);
+        boolean adminDefault = config.isDefault(Flags.ADMIN_TOKEN);
+        boolean secretDefault = config.isDefault(Flags.JWT_SECRET);
         if (adminDefault && secretDefault) {
             throw new ConfigException("refusing to start with --secure: admin_token and jwt_secret are still the"
                     + " defaults; set BROKER_ADMIN_TOKEN and BROKER_JWT_SECRET");
         }
         if (adminDefault) {
             throw new ConfigException("refusing to start with --secure: admin_token is still the default '"
-                    + BrokerConfig.DEFAULT_ADMIN_TOKEN + "'; set BROKER_ADMIN_TOKEN");
+                    + Flags.DEFAULT_ADMIN_TOKEN + "'; set BROKER_ADMIN_TOKEN");
         }
         if (secretDefault) {
             throw new ConfigException("refusing to start with --secure: jwt_secret is still the default '"
-                    + BrokerConfig.DEFAULT_JWT_SECRET + "'; set BROKER_JWT_SECRET");
+                    + Flags.DEFAULT_JWT_SECRET + "'; set BROKER_JWT_SECRET");
         }
     }
 
     /**
-     * One line describing {@code config} for the start-up log, with {@code admin_token} and {@code jwt_secret}
-     * masked: {@code ***}, or {@code <default>} while they are the well-known defaults.
+     * One line describing {@code config} for the start-up log, with the secrets ({@code admin_token},
+     * {@code jwt_secret}) masked: {@code ***}, or {@code <default>} while they are the well-known defaults.
      */
     public static String describe(BrokerConfig config) {
         StringBuilder b = new StringBuilder();
-        for (Flag flag : Flag.values()) {
+        for (Flag<?> flag : Flags.all()) {
             if (b.length() > 0) {
                 b.append(' ');
             }
-            b.append(flag.flagName()).append('=');
+            b.append(flag.name()).append('=');
             if (flag.isSecret()) {
-                String v = flag.valueText(config);
-                boolean isDefault = v.equals(flag == Flag.ADMIN_TOKEN
-                        ? BrokerConfig.DEFAULT_ADMIN_TOKEN : BrokerConfig.DEFAULT_JWT_SECRET);
-                b.append(isDefault ? "<default>" : "***");
+                b.append(config.isDefault(flag) ? "<default>" : "***");
             } else {
-                b.append(flag.valueText(config));
+                b.append(config.valueText(flag));
             }
         }
         return b.toString();
     }
 
-    /** The text for {@code --help}: every flag with its environment variable, default and meaning. */
+    /**
+     * The text for {@code --help}: every flag with its environment variable, default and meaning, the advanced
+     * ones in a section of their own.
+     */
     public static String usage() {
         StringBuilder b = new StringBuilder();
         b.append("Usage: java -jar broker.jar [--name=value | --name value]...\n")
@@ -195,13 +189,14 @@ public final class ConfigLoader {
                 .append("Precedence: command line > environment > configuration file > default.\n")
                 .append("\n")
                 .append("Flags:\n");
-        for (Flag flag : Flag.values()) {
-            String left = flag.isBoolean() ? flag.cliName() + "[=true|false]" : flag.cliName() + " " + flag.metavar();
-            appendEntry(b, left, flag.envName(), flag.defaultText(), flag.meaning());
-        }
-        appendEntry(b, "--" + CONFIG_FLAG + " FILE", CONFIG_ENV, "none",
-                "configuration file of 'name = value' lines; keys are the flag names without --");
-        appendEntry(b, "--help, -h", null, null, "print this help and exit");
+        List<UsageEntry> flags = flagEntries(false);
+        flags.add(new UsageEntry("--" + CONFIG_FLAG + " FILE", CONFIG_ENV, "none",
+                "configuration file of 'name = value' lines; keys are the flag names without --"));
+        flags.add(new UsageEntry("--help, -h", null, null, "print this help and exit"));
+        appendEntries(b, flags);
+        b.append("\n")
+                .append("Advanced flags (the SSE fan-out and its snapshot caches; the defaults suit most servers):\n");
+        appendEntries(b, flagEntries(true));
         b.append("\n")
                 .append("Unknown flags, unknown keys in the configuration file and malformed values stop the server\n")
                 .append("with a message and a non-zero exit status. With --secure it refuses to start while\n")
@@ -209,26 +204,53 @@ public final class ConfigLoader {
         return b.toString();
     }
 
-    private static void appendEntry(StringBuilder b, String left, String env, String defaultText, String meaning) {
-        b.append("  ").append(left);
-        if (env != null) {
-            b.append(" ".repeat(Math.max(1, 26 - left.length())))
-                    .append("env ").append(env)
-                    .append(" ".repeat(Math.max(1, 22 - env.length())))
-                    .append("default ").append(defaultText);
+    /** One entry of the usage text; {@code env} is null for {@code --help}. */
+    private record UsageEntry(String left, String env, String defaultText, String meaning) {
+    }
+
+    private static List<UsageEntry> flagEntries(boolean advanced) {
+        List<UsageEntry> entries = new ArrayList<>();
+        for (Flag<?> flag : Flags.all()) {
+            if (flag.isAdvanced() == advanced) {
+                String left = flag.isBoolean()
+                        ? flag.cliName() + "[=true|false]" : flag.cliName() + " " + flag.metavar();
+                entries.add(new UsageEntry(left, flag.envName(), flag.defaultText(), flag.meaning()));
+            }
         }
-        b.append("\n      ").append(meaning).append("\n");
+        return entries;
+    }
+
+    /** The entries with their environment variables and defaults in columns, as wide as the section needs. */
+    private static void appendEntries(StringBuilder b, List<UsageEntry> entries) {
+        int leftWidth = 26;
+        int envWidth = 22;
+        for (UsageEntry e : entries) {
+            if (e.env() != null) {
+                leftWidth = Math.max(leftWidth, e.left().length() + 2);
+                envWidth = Math.max(envWidth, e.env().length() + 1);
+            }
+        }
+        for (UsageEntry e : entries) {
+            b.append("  ").append(e.left());
+            if (e.env() != null) {
+                b.append(" ".repeat(leftWidth - e.left().length()))
+                        .append("env ").append(e.env())
+                        .append(" ".repeat(envWidth - e.env().length()))
+                        .append("default ").append(e.defaultText());
+            }
+            b.append("\n      ").append(e.meaning()).append("\n");
+        }
     }
 
     // ---------------------------------------------------------------------------------------------------------
 
     /** One value and where it came from, for error messages: {@code --port}, {@code BROKER_PORT}, a file key. */
-    private record Setting(Flag flag, String value, String source) {
+    private record Setting(Flag<?> flag, String value, String source) {
     }
 
     /** The command line, split into settings without judging their values yet. */
     private static final class CommandLine {
-        final Map<Flag, Setting> settings = new EnumMap<>(Flag.class);
+        final Map<Flag<?>, Setting> settings = new LinkedHashMap<>();
         Setting configFile;
         boolean help;
         String error;
@@ -256,7 +278,7 @@ public final class ConfigLoader {
                 String name = eq >= 0 ? body.substring(0, eq) : body;
                 String value = eq >= 0 ? body.substring(eq + 1) : null;
                 boolean isConfig = name.equals(CONFIG_FLAG);
-                Flag flag = isConfig ? null : Flag.byName(name).orElse(null);
+                Flag<?> flag = isConfig ? null : Flags.byName(name).orElse(null);
                 String cliName = "--" + name;
                 if (!isConfig && flag == null) {
                     cli.error = name.equals("help")
@@ -268,7 +290,7 @@ public final class ConfigLoader {
                 if (value == null) {
                     String next = i + 1 < args.length ? args[i + 1] : null;
                     if (flag != null && flag.isBoolean()) {
-                        if (next != null && isBooleanWord(next)) {
+                        if (next != null && Flag.isBooleanWord(next)) {
                             value = next;
                             i++;
                         } else {
@@ -292,12 +314,12 @@ public final class ConfigLoader {
         }
     }
 
-    private static Setting fromEnv(Map<String, String> env, String name, Flag flag) {
+    private static Setting fromEnv(Map<String, String> env, String name, Flag<?> flag) {
         String value = env.get(name);
         return value == null ? null : new Setting(flag, value, name);
     }
 
-    private static void readFile(Setting configFile, Map<Flag, Setting> settings) {
+    private static void readFile(Setting configFile, Map<Flag<?>, Setting> settings) {
         String where = configFile.source();
         if (configFile.value().isBlank()) {
             throw new ConfigException(where + " is empty: it must name a configuration file");
@@ -325,7 +347,7 @@ public final class ConfigLoader {
             throw new ConfigException(file + " cannot be read: " + e.getMessage(), e);
         }
         for (String key : new TreeSet<>(properties.stringPropertyNames())) {
-            Flag flag = Flag.byName(key).orElse(null);
+            Flag<?> flag = Flags.byName(key).orElse(null);
             if (flag == null) {
                 String hint = key.equals(CONFIG_FLAG)
                         ? ": a configuration file cannot name another one"
@@ -336,119 +358,17 @@ public final class ConfigLoader {
         }
     }
 
-    private static BrokerConfig build(Map<Flag, Setting> settings) {
-        BrokerConfig c = BrokerConfig.defaults();
+    /** Parses the winning setting of every flag given; the rest keep the values they take when unset. */
+    private static BrokerConfig build(Map<Flag<?>, Setting> settings) {
+        Map<Flag<?>, Object> given = new LinkedHashMap<>();
         for (Setting s : settings.values()) {
-            c = switch (s.flag()) {
-                case ORIGIN -> c.withOrigin(token(s, "* or a single origin such as https://app.example.com"));
-                case PORT -> c.withPort((int) integer(s, 0, 65_535));
-                case BIND -> c.withBind(token(s, "an IP address or host name such as 0.0.0.0 or ::"));
-                case SECURE -> c.withSecure(bool(s));
-                case DOMAIN -> c.withDomain(domain(s));
-                case CERTS -> c.withCerts(path(s));
-                case DB -> c.withDb(path(s));
-                case ADMIN_TOKEN -> c.withAdminToken(secret(s));
-                case JWT_SECRET -> c.withJwtSecret(secret(s));
-                case JWT_EXPIRY -> c.withJwtExpirySeconds(integer(s, 1, MAX_JWT_EXPIRY_SECONDS));
-                case HEARTBEAT -> c.withHeartbeatSeconds((int) integer(s, 0, Integer.MAX_VALUE));
-                case MAX_BODY -> c.withMaxBodyBytes((int) integer(s, 1, MAX_BODY_LIMIT));
-                case ACME_DIRECTORY -> c.withAcmeDirectory(url(s));
-                case ACME_TRUST -> c.withAcmeTrust(s.value().strip().isEmpty() ? null : path(s));
-                case HTTP_PORT -> c.withHttpPort((int) integer(s, BrokerConfig.HTTP_PORT_OFF, 65_535));
-            };
-        }
-        if (c.secure() && !settings.containsKey(Flag.PORT)) {
-            c = c.withPort(BrokerConfig.DEFAULT_SECURE_PORT);
-        }
-        // Port 80 is opened by default only where it is needed: for ACME HTTP-01 challenges with --domain.
-        if (c.domain() != null && !settings.containsKey(Flag.HTTP_PORT)) {
-            c = c.withHttpPort(BrokerConfig.ACME_HTTP_PORT);
-        }
-        return c;
-    }
-
-    private static long integer(Setting s, long min, long max) {
-        String v = s.value().strip();
-        if (INTEGER.matcher(v).matches()) {
             try {
-                long n = Long.parseLong(v);
-                if (n >= min && n <= max) {
-                    return n;
-                }
-            } catch (NumberFormatException tooLong) {
-                // out of range, reported below
+                given.put(s.flag(), s.flag().parse(s.value()));
+            } catch (Flag.BadValue e) {
+                throw e.isEmpty() ? empty(s) : invalid(s, e.problem());
             }
         }
-        throw invalid(s, "is not an integer between " + min + " and " + max);
-    }
-
-    private static boolean bool(Setting s) {
-        String v = s.value().strip();
-        if (!isBooleanWord(v)) {
-            throw invalid(s, "is not true or false");
-        }
-        return Boolean.parseBoolean(v);
-    }
-
-    private static boolean isBooleanWord(String v) {
-        return v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false");
-    }
-
-    /** A non-empty value without blanks or control characters (it ends up in a header or a socket address). */
-    private static String token(Setting s, String expected) {
-        String v = s.value();
-        if (v.isEmpty()) {
-            throw empty(s);
-        }
-        if (v.chars().anyMatch(ch -> Character.isWhitespace(ch) || Character.isISOControl(ch))) {
-            throw invalid(s, "contains blanks or control characters; expected " + expected);
-        }
-        return v;
-    }
-
-    /** An absolute http or https URL (the ACME directory). */
-    private static String url(Setting s) {
-        String v = token(s, "an https URL such as " + BrokerConfig.LETS_ENCRYPT_DIRECTORY);
-        try {
-            java.net.URI uri = new java.net.URI(v);
-            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-            if ((scheme.equals("https") || scheme.equals("http")) && uri.getHost() != null) {
-                return v;
-            }
-        } catch (java.net.URISyntaxException e) {
-            // reported below
-        }
-        throw invalid(s, "is not an http(s) URL such as " + BrokerConfig.LETS_ENCRYPT_DIRECTORY);
-    }
-
-    private static String domain(Setting s) {
-        String v = s.value().strip();
-        if (v.isEmpty()) {
-            return null;
-        }
-        if (!DOMAIN_NAME.matcher(v).matches()) {
-            throw invalid(s, "is not a fully qualified domain name such as broker.example.com"
-                    + " (no scheme, port or path)");
-        }
-        return v;
-    }
-
-    private static Path path(Setting s) {
-        if (s.value().isEmpty()) {
-            throw empty(s);
-        }
-        try {
-            return Path.of(s.value());
-        } catch (InvalidPathException e) {
-            throw invalid(s, "is not a valid path");
-        }
-    }
-
-    private static String secret(Setting s) {
-        if (s.value().isEmpty()) {
-            throw empty(s);
-        }
-        return s.value();
+        return BrokerConfig.of(given);
     }
 
     private static ConfigException empty(Setting s) {
@@ -466,7 +386,7 @@ public final class ConfigLoader {
         if (normal.equals(CONFIG_FLAG) && !prefix.isEmpty()) {
             return "; did you mean --config?";
         }
-        return Flag.byName(normal).map(f -> "; did you mean " + prefix + f.flagName() + "?").orElse("");
+        return Flags.byName(normal).map(f -> "; did you mean " + prefix + f.name() + "?").orElse("");
     }
 
     /** The value in quotes, shortened and with control characters escaped, for a one-line message. */

@@ -1,71 +1,123 @@
 package dev.broker.server.config;
 
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.util.Locale;
-import java.util.Optional;
+import java.util.Objects;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 
 /**
- * Every setting of {@link BrokerConfig}, with the one name it goes by everywhere: {@code --name} on the command
- * line, {@code BROKER_NAME} in the environment and {@code name} in a configuration file.
+ * One setting of Broker, declared once in {@link Flags}: the one name it goes by everywhere ({@code --name} on the
+ * command line, {@code BROKER_NAME} in the environment, {@code name} in a configuration file), how its text is read
+ * and which values are valid, its default, and its help text. {@link BrokerConfig} holds a value of type {@code T}
+ * for every flag.
+ *
+ * <p>A value is read from text in two steps: the {@linkplain Reader reader} turns the text into a value (or finds it
+ * empty or malformed), then the {@linkplain Check check} judges the value (a range, forbidden characters). The check
+ * alone guards {@link BrokerConfig#with}, so that a value set in code is held to the same rules as one read from
+ * text.
+ *
+ * @param <T> the type of the value
  */
-public enum Flag {
-    ORIGIN("origin", "VALUE", c -> c.origin(),
-            "value of Access-Control-Allow-Origin (CORS); * allows any origin"),
-    PORT("port", "PORT", c -> c.port() + " (" + BrokerConfig.DEFAULT_SECURE_PORT + " with --secure)",
-            "TCP port to listen on, 0..65535; 0 picks a free port"),
-    BIND("bind", "ADDRESS", c -> c.bind(),
-            "address to listen on; 0.0.0.0 is every IPv4 interface, 127.0.0.1 only this machine"),
-    SECURE("secure", null, c -> Boolean.toString(c.secure()),
-            "serve HTTPS (TLS) instead of plain HTTP; --secure alone means true"),
-    DOMAIN("domain", "NAME", c -> c.domain() == null ? "none" : c.domain(),
-            "domain to obtain and renew a Let's Encrypt certificate for (with --secure)"),
-    CERTS("certs", "DIR", c -> c.certs().toString(),
-            "directory of TLS material: ACME account and certificates, or your own cert.pem + key.pem"),
-    ACME_DIRECTORY("acme_directory", "URL", c -> c.acmeDirectory(),
-            "ACME directory that --domain certificates come from (Let's Encrypt staging, another CA, a test server)"),
-    ACME_TRUST("acme_trust", "FILE", c -> c.acmeTrust() == null ? "none" : c.acmeTrust().toString(),
-            "PEM file of CA certificates to check the ACME directory's HTTPS against instead of the JVM's"),
-    HTTP_PORT("http_port", "PORT", c -> c.httpPort() == BrokerConfig.HTTP_PORT_OFF ? "-1 (off)" : Integer.toString(c.httpPort()),
-            "with --secure: plain-HTTP port for ACME HTTP-01 challenges and redirects to HTTPS (80 by default with"
-                    + " --domain); -1 turns it off"),
-    DB("db", "DIR", c -> c.db().toString(),
-            "directory of the embedded database"),
-    ADMIN_TOKEN("admin_token", "TOKEN", c -> c.adminToken(),
-            "secret that gates the user-management endpoints; prefer the environment to the command line"),
-    JWT_SECRET("jwt_secret", "SECRET", c -> c.jwtSecret(),
-            "HS256 key, the UTF-8 bytes of this string; use 32 or more random bytes"),
-    JWT_EXPIRY("jwt_expiry", "SECONDS", c -> Long.toString(c.jwtExpirySeconds()),
-            "lifetime of issued JWTs, in seconds (at least 1)"),
-    HEARTBEAT("heartbeat", "SECONDS", c -> Integer.toString(c.heartbeatSeconds()),
-            "seconds between SSE heartbeat comments; 0 turns them off"),
-    MAX_BODY("max_body", "BYTES", c -> Integer.toString(c.maxBodyBytes()),
-            "largest accepted request body in bytes, 1..67108864 (64 MiB); larger gets 413");
+public final class Flag<T> {
 
-    private final String flagName;
+    /** Turns the text of a setting into a value; throws {@link BadValue} when the text is empty or malformed. */
+    @FunctionalInterface
+    interface Reader<T> {
+        T read(String text) throws BadValue;
+    }
+
+    /** What is wrong with a (non-null) value, as the end of "'value' ...", or null when nothing is. */
+    @FunctionalInterface
+    interface Check<T> {
+        String problem(T value);
+    }
+
+    /** The text of a setting is empty (where that is not allowed) or malformed. Carries no stack trace. */
+    static final class BadValue extends Exception {
+
+        private static final long serialVersionUID = 1L;
+
+        private final boolean empty;
+
+        private BadValue(boolean empty, String problem) {
+            super(problem, null, false, false);
+            this.empty = empty;
+        }
+
+        static BadValue empty() {
+            return new BadValue(true, "is empty");
+        }
+
+        /** {@code problem} completes the sentence "'value' ...": "is not true or false". */
+        static BadValue invalid(String problem) {
+            return new BadValue(false, problem);
+        }
+
+        boolean isEmpty() {
+            return empty;
+        }
+
+        String problem() {
+            return getMessage();
+        }
+    }
+
+    private static final Pattern INTEGER = Pattern.compile("[+-]?[0-9]+");
+    private static final Pattern DOMAIN_NAME = Pattern.compile(
+            "(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?");
+
+    private final String name;
     private final String metavar;
-    private final Function<BrokerConfig, String> render;
+    private final Reader<T> reader;
+    private final Check<T> check;
+    private final T defaultValue;
+    private final Function<BrokerConfig, T> unsetDefault;
+    private final String defaultText;
+    private final Function<T, String> format;
     private final String meaning;
+    private final boolean optional;
+    private final boolean secret;
+    private final boolean advanced;
 
-    Flag(String flagName, String metavar, Function<BrokerConfig, String> render, String meaning) {
-        this.flagName = flagName;
-        this.metavar = metavar;
-        this.render = render;
-        this.meaning = meaning;
+    private Flag(Builder<T> b) {
+        this.name = b.name;
+        this.metavar = b.metavar;
+        this.reader = b.reader;
+        this.check = b.check;
+        this.defaultValue = b.defaultValue;
+        this.unsetDefault = b.unsetDefault;
+        this.format = b.format;
+        this.meaning = Objects.requireNonNull(b.meaning, () -> name + ": no meaning");
+        this.optional = b.optional;
+        this.secret = b.secret;
+        this.advanced = b.advanced;
+        if (!optional) {
+            Objects.requireNonNull(defaultValue, () -> name + ": no default");
+        }
+        String problem = defaultValue == null ? null : check.problem(defaultValue);
+        if (problem != null) {
+            throw new IllegalArgumentException(name + ": the default " + problem);
+        }
+        this.defaultText = b.defaultText != null ? b.defaultText : format(defaultValue);
     }
 
     /** The name without dashes, as used for keys of the configuration file: {@code admin_token}. */
-    public String flagName() {
-        return flagName;
+    public String name() {
+        return name;
     }
 
     /** The command-line spelling: {@code --admin_token}. */
     public String cliName() {
-        return "--" + flagName;
+        return "--" + name;
     }
 
     /** The environment variable: {@code BROKER_ADMIN_TOKEN}. */
     public String envName() {
-        return "BROKER_" + flagName.toUpperCase(Locale.ROOT);
+        return "BROKER_" + name.toUpperCase(Locale.ROOT);
     }
 
     /** True for a flag that may stand alone on the command line ({@code --secure} means true). */
@@ -75,7 +127,17 @@ public enum Flag {
 
     /** True for values that are never printed: they appear masked in descriptions and error messages. */
     public boolean isSecret() {
-        return this == ADMIN_TOKEN || this == JWT_SECRET;
+        return secret;
+    }
+
+    /** True for tuning that the usage text lists apart, after the flags most servers need. */
+    public boolean isAdvanced() {
+        return advanced;
+    }
+
+    /** True when the flag may have no value at all (null), which an empty text means. */
+    public boolean isOptional() {
+        return optional;
     }
 
     /** The placeholder for the value in the usage text, or null for a boolean flag. */
@@ -88,23 +150,245 @@ public enum Flag {
         return meaning;
     }
 
-    /** The default as shown in the usage text, taken from {@link BrokerConfig#defaults()}. */
+    /** The value when no source gives one and nothing else decides it; null only for an optional flag. */
+    public T defaultValue() {
+        return defaultValue;
+    }
+
+    /** The default as shown in the usage text. */
     public String defaultText() {
-        return render.apply(BrokerConfig.defaults());
+        return defaultText;
     }
 
-    /** The value of this setting in {@code config} as text, unmasked. */
-    String valueText(BrokerConfig config) {
-        return this == PORT ? Integer.toString(config.port()) : render.apply(config);
+    /** {@code value} as text, unmasked: {@code none} for no value. */
+    public String format(T value) {
+        return value == null ? "none" : format.apply(value);
     }
 
-    /** The flag whose name is exactly {@code name} (no dashes). */
-    public static Optional<Flag> byName(String name) {
-        for (Flag f : values()) {
-            if (f.flagName.equals(name)) {
-                return Optional.of(f);
+    @Override
+    public String toString() {
+        return cliName();
+    }
+
+    /** Reads and checks the text of a setting. */
+    T parse(String text) throws BadValue {
+        T value = reader.read(text);
+        String problem = value == null ? null : check.problem(value);
+        if (problem != null) {
+            throw BadValue.invalid(problem);
+        }
+        return value;
+    }
+
+    /** The value, if it is one this flag can have; otherwise an exception that names the flag (masking a secret). */
+    T requireValid(T value) {
+        if (value == null) {
+            if (optional) {
+                return null;
+            }
+            throw new IllegalArgumentException(name + " must have a value");
+        }
+        String problem = check.problem(value);
+        if (problem != null) {
+            throw new IllegalArgumentException("invalid " + name + ": "
+                    + (secret ? "the value" : "'" + format(value) + "'") + " " + problem);
+        }
+        return value;
+    }
+
+    /** The value when no source gives one: decided by the rest of {@code config} for some flags, else the default. */
+    T unsetValue(BrokerConfig config) {
+        return unsetDefault == null ? defaultValue : unsetDefault.apply(config);
+    }
+
+    // --- the kinds of value ------------------------------------------------------------------------------------
+
+    /** A boolean, {@code true} or {@code false} in any case; alone on the command line it means true. */
+    static Builder<Boolean> bool(String name) {
+        return new Builder<Boolean>(name, null, text -> {
+            String v = text.strip();
+            if (!isBooleanWord(v)) {
+                throw BadValue.invalid("is not true or false");
+            }
+            return Boolean.parseBoolean(v);
+        }, v -> null).format(String::valueOf);
+    }
+
+    /** True for the words a boolean flag takes: {@code true} and {@code false}, in any case. */
+    static boolean isBooleanWord(String text) {
+        return text.equalsIgnoreCase("true") || text.equalsIgnoreCase("false");
+    }
+
+    /** An int from {@code min} to {@code max}, written in decimal. */
+    static Builder<Integer> integer(String name, String metavar, int min, int max) {
+        String range = range(min, max);
+        return new Builder<Integer>(name, metavar, text -> Math.toIntExact(readLong(text, min, max, range)),
+                v -> v >= min && v <= max ? null : range).format(String::valueOf);
+    }
+
+    /** A long from {@code min} to {@code max}, written in decimal. */
+    static Builder<Long> longInteger(String name, String metavar, long min, long max) {
+        String range = range(min, max);
+        return new Builder<Long>(name, metavar, text -> readLong(text, min, max, range),
+                v -> v >= min && v <= max ? null : range).format(String::valueOf);
+    }
+
+    /** A non-empty value without blanks or control characters (it ends up in a header or a socket address). */
+    static Builder<String> token(String name, String metavar, String expected) {
+        return new Builder<String>(name, metavar, Flag::nonEmpty, v -> tokenProblem(v, expected)).format(v -> v);
+    }
+
+    /** An absolute http or https URL. */
+    static Builder<String> url(String name, String metavar, String example) {
+        return new Builder<String>(name, metavar, Flag::nonEmpty, v -> {
+            String problem = tokenProblem(v, "an https URL such as " + example);
+            return problem != null || isHttpUrl(v) ? problem : "is not an http(s) URL such as " + example;
+        }).format(v -> v);
+    }
+
+    /** A fully qualified domain name; empty means none. */
+    static Builder<String> domain(String name, String metavar) {
+        return new Builder<String>(name, metavar, text -> text.strip().isEmpty() ? null : text.strip(),
+                v -> DOMAIN_NAME.matcher(v).matches() ? null
+                        : "is not a fully qualified domain name such as broker.example.com (no scheme, port or path)")
+                .format(v -> v).optional();
+    }
+
+    /** A non-empty path. */
+    static Builder<Path> path(String name, String metavar) {
+        return new Builder<Path>(name, metavar, text -> toPath(nonEmpty(text)), v -> null).format(Path::toString);
+    }
+
+    /** A path, or none when empty. */
+    static Builder<Path> optionalPath(String name, String metavar) {
+        return new Builder<Path>(name, metavar, text -> text.strip().isEmpty() ? null : toPath(text), v -> null)
+                .format(Path::toString).optional();
+    }
+
+    /** A non-empty string taken as it is, never shown. */
+    static Builder<String> secret(String name, String metavar) {
+        return new Builder<String>(name, metavar, Flag::nonEmpty, v -> v.isEmpty() ? "is empty" : null)
+                .format(v -> v).secret();
+    }
+
+    private static String range(long min, long max) {
+        return "is not an integer between " + min + " and " + max;
+    }
+
+    private static long readLong(String text, long min, long max, String range) throws BadValue {
+        String v = text.strip();
+        if (INTEGER.matcher(v).matches()) {
+            try {
+                long n = Long.parseLong(v);
+                if (n >= min && n <= max) {
+                    return n;
+                }
+            } catch (NumberFormatException tooLong) {
+                // out of range, reported below
             }
         }
-        return Optional.empty();
+        throw BadValue.invalid(range);
+    }
+
+    private static String nonEmpty(String text) throws BadValue {
+        if (text.isEmpty()) {
+            throw BadValue.empty();
+        }
+        return text;
+    }
+
+    private static String tokenProblem(String v, String expected) {
+        if (v.isEmpty()) {
+            return "is empty; expected " + expected;
+        }
+        if (v.chars().anyMatch(ch -> Character.isWhitespace(ch) || Character.isISOControl(ch))) {
+            return "contains blanks or control characters; expected " + expected;
+        }
+        return null;
+    }
+
+    private static boolean isHttpUrl(String v) {
+        try {
+            URI uri = new URI(v);
+            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+            return (scheme.equals("https") || scheme.equals("http")) && uri.getHost() != null;
+        } catch (URISyntaxException e) {
+            return false;
+        }
+    }
+
+    private static Path toPath(String text) throws BadValue {
+        try {
+            return Path.of(text);
+        } catch (InvalidPathException e) {
+            throw BadValue.invalid("is not a valid path");
+        }
+    }
+
+    /** The parts of a declaration; {@link Flags} finishes each with the default and the meaning. */
+    static final class Builder<T> {
+        private final String name;
+        private final String metavar;
+        private final Reader<T> reader;
+        private final Check<T> check;
+        private T defaultValue;
+        private Function<BrokerConfig, T> unsetDefault;
+        private String defaultText;
+        private Function<T, String> format;
+        private String meaning;
+        private boolean optional;
+        private boolean secret;
+        private boolean advanced;
+
+        private Builder(String name, String metavar, Reader<T> reader, Check<T> check) {
+            this.name = name;
+            this.metavar = metavar;
+            this.reader = reader;
+            this.check = check;
+        }
+
+        Builder<T> defaultValue(T value) {
+            this.defaultValue = value;
+            return this;
+        }
+
+        /**
+         * When no source gives the flag, its value follows from the rest of the configuration (the plain defaults
+         * and every value given); {@code shown} is the default in the usage text.
+         */
+        Builder<T> unsetDefault(Function<BrokerConfig, T> rule, String shown) {
+            this.unsetDefault = rule;
+            this.defaultText = shown;
+            return this;
+        }
+
+        Builder<T> format(Function<T, String> format) {
+            this.format = format;
+            return this;
+        }
+
+        Builder<T> meaning(String meaning) {
+            this.meaning = meaning;
+            return this;
+        }
+
+        Builder<T> advanced() {
+            this.advanced = true;
+            return this;
+        }
+
+        private Builder<T> optional() {
+            this.optional = true;
+            return this;
+        }
+
+        private Builder<T> secret() {
+            this.secret = true;
+            return this;
+        }
+
+        Flag<T> build() {
+            return new Flag<>(this);
+        }
     }
 }

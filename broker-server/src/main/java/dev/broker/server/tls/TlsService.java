@@ -1,5 +1,13 @@
 package dev.broker.server.tls;
 
+import static dev.broker.server.config.Flags.ACME_DIRECTORY;
+import static dev.broker.server.config.Flags.ACME_TRUST;
+import static dev.broker.server.config.Flags.BIND;
+import static dev.broker.server.config.Flags.CERTS;
+import static dev.broker.server.config.Flags.DOMAIN;
+import static dev.broker.server.config.Flags.HTTP_PORT;
+import static dev.broker.server.config.Flags.HTTP_PORT_OFF;
+
 import dev.broker.server.config.BrokerConfig;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -53,16 +61,16 @@ public final class TlsService implements AutoCloseable {
 
     /** Reads the certificate directory (and with a domain, the cached certificate); contacts nobody. */
     public static TlsService prepare(BrokerConfig config) {
-        if (config.domain() != null && config.httpPort() == BrokerConfig.HTTP_PORT_OFF) {
+        if (config.get(DOMAIN) != null && config.get(HTTP_PORT) == HTTP_PORT_OFF) {
             throw new IllegalStateException("TLS: --domain needs the plain-HTTP port for the ACME HTTP-01 challenge"
-                    + " (the CA fetches http://" + config.domain() + "/.well-known/acme-challenge/...), but"
+                    + " (the CA fetches http://" + config.get(DOMAIN) + "/.well-known/acme-challenge/...), but"
                     + " --http_port is -1; leave it at 80 (or forward port 80 to it)");
         }
         AcmeChallenges challenges = new AcmeChallenges();
-        CertificateSource source = config.domain() == null
-                ? CertificateDirectory.open(config.certs())
-                : AcmeCertificates.open(config.certs(), config.domain(), config.acmeDirectory(), config.acmeTrust(),
-                        challenges);
+        CertificateSource source = config.get(DOMAIN) == null
+                ? CertificateDirectory.open(config.get(CERTS))
+                : AcmeCertificates.open(config.get(CERTS), config.get(DOMAIN), config.get(ACME_DIRECTORY),
+                        config.get(ACME_TRUST), challenges);
         return new TlsService(config, source, challenges);
     }
 
@@ -73,7 +81,7 @@ public final class TlsService implements AutoCloseable {
      */
     public void start(EventLoopGroup group, Class<? extends ServerChannel> channelClass, int httpsPort) {
         this.httpsPort = httpsPort;
-        if (config.httpPort() != BrokerConfig.HTTP_PORT_OFF) {
+        if (config.get(HTTP_PORT) != HTTP_PORT_OFF) {
             HttpPortHandler handler = new HttpPortHandler(challenges, () -> this.httpsPort);
             try {
                 httpChannel = new ServerBootstrap()
@@ -90,13 +98,13 @@ public final class TlsService implements AutoCloseable {
                                         .addLast(handler);
                             }
                         })
-                        .bind(new InetSocketAddress(config.bind(), config.httpPort()))
+                        .bind(new InetSocketAddress(config.get(BIND), config.get(HTTP_PORT)))
                         .syncUninterruptibly()
                         .channel();
             } catch (RuntimeException e) {
-                throw new IllegalStateException("TLS: cannot listen on the plain-HTTP port " + config.bind() + ":"
-                        + config.httpPort() + " (" + e.getMessage() + ")"
-                        + (config.domain() != null ? "; --domain needs it for the ACME HTTP-01 challenge"
+                throw new IllegalStateException("TLS: cannot listen on the plain-HTTP port " + config.get(BIND) + ":"
+                        + config.get(HTTP_PORT) + " (" + e.getMessage() + ")"
+                        + (config.get(DOMAIN) != null ? "; --domain needs it for the ACME HTTP-01 challenge"
                                 : "; set --http_port -1 to turn the HTTPS redirect off"), e);
             }
             LOG.log(Level.INFO, "TLS: plain HTTP on port {0,number,#}: ACME challenges and redirects to HTTPS",

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.broker.server.config.Flags;
 import dev.broker.server.testing.HttpJwt;
 import dev.broker.server.testing.HttpResult;
 import dev.broker.server.testing.TestBroker;
@@ -58,14 +59,14 @@ class LoginTest {
         assertTrue(claims.get("iat").isIntegralNumber() && claims.get("exp").isIntegralNumber(),
                 "iat and exp are NumericDates in whole seconds: " + claims);
         assertTrue(iat >= before && iat <= after, "iat " + iat + " not within [" + before + ", " + after + "]");
-        assertEquals(broker.config().jwtExpirySeconds(), exp - iat);
+        assertEquals((long) broker.config().get(Flags.JWT_EXPIRY), exp - iat);
         assertTrue(HttpJwt.signatureMatches(jwt, TestBroker.JWT_SECRET),
                 "any HS256 library must verify the token with the UTF-8 bytes of the configured secret");
     }
 
     @Test
     void tokenLifetimeFollowsTheConfiguredExpiry() {
-        broker = brokers.start(c -> c.withJwtExpirySeconds(3600));
+        broker = brokers.start(c -> c.with(Flags.JWT_EXPIRY, 3600L));
         broker.createUser("alice", "s3cret", "acme");
 
         JsonNode claims = HttpJwt.claims(broker.login("alice", "s3cret"));
@@ -76,7 +77,7 @@ class LoginTest {
     @Test
     void signsWithTheUtf8BytesOfANonAsciiSecret() {
         String secret = "sécret-ünïcode-€-of-more-than-32-bytes";
-        broker = brokers.start(c -> c.withJwtSecret(secret));
+        broker = brokers.start(c -> c.with(Flags.JWT_SECRET, secret));
         broker.createUser("alice", "s3cret", "acme");
 
         String jwt = broker.login("alice", "s3cret");

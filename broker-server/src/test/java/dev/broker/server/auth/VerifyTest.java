@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.broker.server.config.Flags;
 import dev.broker.server.testing.HttpJwt;
 import dev.broker.server.testing.HttpResult;
 import dev.broker.server.testing.RawHttp;
@@ -194,7 +195,7 @@ class VerifyTest {
 
     @Test
     void refusesATokenOnceItExpires() throws InterruptedException {
-        broker = brokers.start(c -> c.withJwtExpirySeconds(1));
+        broker = brokers.start(c -> c.with(Flags.JWT_EXPIRY, 1L));
         broker.createUser("alice", "s3cret", "acme");
         String jwt = broker.login("alice", "s3cret");
         assertEquals(1, HttpJwt.claims(jwt).get("exp").asLong() - HttpJwt.claims(jwt).get("iat").asLong());

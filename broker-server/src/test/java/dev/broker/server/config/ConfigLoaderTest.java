@@ -1,5 +1,28 @@
 package dev.broker.server.config;
 
+import static dev.broker.server.config.Flags.ACME_DIRECTORY;
+import static dev.broker.server.config.Flags.ACME_HTTP_PORT;
+import static dev.broker.server.config.Flags.ACME_TRUST;
+import static dev.broker.server.config.Flags.ADMIN_TOKEN;
+import static dev.broker.server.config.Flags.BIND;
+import static dev.broker.server.config.Flags.CERTS;
+import static dev.broker.server.config.Flags.DB;
+import static dev.broker.server.config.Flags.DOMAIN;
+import static dev.broker.server.config.Flags.HEARTBEAT;
+import static dev.broker.server.config.Flags.HTTP_PORT;
+import static dev.broker.server.config.Flags.HTTP_PORT_OFF;
+import static dev.broker.server.config.Flags.JWT_EXPIRY;
+import static dev.broker.server.config.Flags.JWT_SECRET;
+import static dev.broker.server.config.Flags.MAX_BODY;
+import static dev.broker.server.config.Flags.ORIGIN;
+import static dev.broker.server.config.Flags.PORT;
+import static dev.broker.server.config.Flags.SECURE;
+import static dev.broker.server.config.Flags.SNAPSHOT_CACHE_BYTES;
+import static dev.broker.server.config.Flags.SNAPSHOT_CACHE_LOOP_BYTES;
+import static dev.broker.server.config.Flags.SNAPSHOT_CACHE_NAMES;
+import static dev.broker.server.config.Flags.SNAPSHOT_LINGER_MS;
+import static dev.broker.server.config.Flags.SSE_DRAIN_INTERVAL_MS;
+import static dev.broker.server.config.Flags.SSE_FAN_OUT_CHUNK;
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -64,71 +87,93 @@ class ConfigLoaderTest {
 
     @Test
     void acceptsNameEqualsValueForm() {
-        assertEquals(9000, load("--port=9000").port());
+        assertEquals(9000, load("--port=9000").get(PORT));
     }
 
     @Test
     void acceptsNameSpaceValueForm() {
-        assertEquals(9000, load("--port", "9000").port());
+        assertEquals(9000, load("--port", "9000").get(PORT));
     }
 
     @Test
     void valueMayContainEqualsSignsAndStartWithDashesInEqualsForm() {
-        assertEquals("a=b==", load("--jwt_secret=a=b==").jwtSecret());
-        assertEquals("--odd", load("--admin_token=--odd").adminToken());
+        assertEquals("a=b==", load("--jwt_secret=a=b==").get(JWT_SECRET));
+        assertEquals("--odd", load("--admin_token=--odd").get(ADMIN_TOKEN));
     }
 
     @Test
-    void everyFlagMapsToItsComponent() {
+    void everyFlagMapsToItsValue() {
         BrokerConfig c = load("--origin=https://app.example.com", "--port=1234", "--jwt_expiry=60",
                 "--jwt_secret=" + STRONG_SECRET, "--secure", "--certs=/srv/certs", "--db=/srv/db",
                 "--admin_token=" + STRONG_ADMIN, "--domain=broker.example.com", "--heartbeat=0",
-                "--bind=127.0.0.1", "--max_body=2048");
-        assertEquals(new BrokerConfig("https://app.example.com", 1234, 60, STRONG_SECRET, true, Path.of("/srv/certs"),
-                Path.of("/srv/db"), STRONG_ADMIN, "broker.example.com", 0, "127.0.0.1", 2048)
-                .withHttpPort(BrokerConfig.ACME_HTTP_PORT), c);
+                "--bind=127.0.0.1", "--max_body=2048", "--acme_directory=https://acme.example.com/dir",
+                "--acme_trust=/srv/acme-ca.pem", "--http_port=8081", "--sse_drain_interval_ms=0",
+                "--sse_fan_out_chunk=3", "--snapshot_cache_names=10", "--snapshot_cache_bytes=4096",
+                "--snapshot_cache_loop_bytes=5000000000", "--snapshot_linger_ms=250");
+        assertEquals(BrokerConfig.defaults()
+                .with(ORIGIN, "https://app.example.com")
+                .with(PORT, 1234)
+                .with(JWT_EXPIRY, 60L)
+                .with(JWT_SECRET, STRONG_SECRET)
+                .with(SECURE, true)
+                .with(CERTS, Path.of("/srv/certs"))
+                .with(DB, Path.of("/srv/db"))
+                .with(ADMIN_TOKEN, STRONG_ADMIN)
+                .with(DOMAIN, "broker.example.com")
+                .with(HEARTBEAT, 0)
+                .with(BIND, "127.0.0.1")
+                .with(MAX_BODY, 2048)
+                .with(ACME_DIRECTORY, "https://acme.example.com/dir")
+                .with(ACME_TRUST, Path.of("/srv/acme-ca.pem"))
+                .with(HTTP_PORT, 8081)
+                .with(SSE_DRAIN_INTERVAL_MS, 0)
+                .with(SSE_FAN_OUT_CHUNK, 3)
+                .with(SNAPSHOT_CACHE_NAMES, 10)
+                .with(SNAPSHOT_CACHE_BYTES, 4096)
+                .with(SNAPSHOT_CACHE_LOOP_BYTES, 5_000_000_000L)
+                .with(SNAPSHOT_LINGER_MS, 250), c);
     }
 
     @Test
     void plainHttpPortIsOffUnlessADomainNeedsItOrItIsGiven() {
-        assertEquals(BrokerConfig.HTTP_PORT_OFF, load("--secure").httpPort());
-        assertEquals(80, load("--secure", "--domain=broker.example.com").httpPort());
-        assertEquals(8081, load("--secure", "--http_port=8081").httpPort());
-        assertEquals(BrokerConfig.HTTP_PORT_OFF,
-                load("--secure", "--domain=broker.example.com", "--http_port=-1").httpPort());
+        assertEquals(HTTP_PORT_OFF, load("--secure").get(HTTP_PORT));
+        assertEquals(80, load("--secure", "--domain=broker.example.com").get(HTTP_PORT));
+        assertEquals(8081, load("--secure", "--http_port=8081").get(HTTP_PORT));
+        assertEquals(HTTP_PORT_OFF,
+                load("--secure", "--domain=broker.example.com", "--http_port=-1").get(HTTP_PORT));
     }
 
     @Test
     void lastOccurrenceOfAFlagWins() {
-        assertEquals(2, load("--port=1", "--port=2").port());
+        assertEquals(2, load("--port=1", "--port=2").get(PORT));
     }
 
     @Test
     void booleanFlagAloneMeansTrue() {
-        assertTrue(load("--secure").secure());
+        assertTrue(load("--secure").get(SECURE));
     }
 
     @Test
     void booleanFlagBeforeAnotherFlagMeansTrueAndLeavesTheFlag() {
         BrokerConfig c = load("--secure", "--port", "8443");
-        assertTrue(c.secure());
-        assertEquals(8443, c.port());
+        assertTrue(c.get(SECURE));
+        assertEquals(8443, c.get(PORT));
     }
 
     @Test
     void booleanFlagTakesExplicitValueInBothForms() {
-        assertFalse(load("--secure=false").secure());
-        assertFalse(load("--secure", "false").secure());
-        assertFalse(load("--secure", "FALSE").secure());
-        assertTrue(load("--secure=True").secure());
-        assertTrue(load("--secure", "true", "--port=1").secure());
+        assertFalse(load("--secure=false").get(SECURE));
+        assertFalse(load("--secure", "false").get(SECURE));
+        assertFalse(load("--secure", "FALSE").get(SECURE));
+        assertTrue(load("--secure=True").get(SECURE));
+        assertTrue(load("--secure", "true", "--port=1").get(SECURE));
     }
 
     @Test
     void environmentSetsEveryFlag() {
         Map<String, String> env = new HashMap<>();
-        for (Flag f : Flag.values()) {
-            assertEquals("BROKER_" + f.flagName().toUpperCase(), f.envName());
+        for (Flag<?> f : Flags.all()) {
+            assertEquals("BROKER_" + f.name().toUpperCase(), f.envName());
         }
         env.put("BROKER_ADMIN_TOKEN", STRONG_ADMIN);
         env.put("BROKER_JWT_SECRET", STRONG_SECRET);
@@ -136,33 +181,33 @@ class ConfigLoaderTest {
         env.put("BROKER_SECURE", "true");
         env.put("BROKER_HEARTBEAT", "5");
         BrokerConfig c = loadEnv(env);
-        assertEquals(STRONG_ADMIN, c.adminToken());
-        assertEquals(STRONG_SECRET, c.jwtSecret());
-        assertEquals(4096, c.maxBodyBytes());
-        assertTrue(c.secure());
-        assertEquals(5, c.heartbeatSeconds());
+        assertEquals(STRONG_ADMIN, c.get(ADMIN_TOKEN));
+        assertEquals(STRONG_SECRET, c.get(JWT_SECRET));
+        assertEquals(4096, c.get(MAX_BODY));
+        assertTrue(c.get(SECURE));
+        assertEquals(5, c.get(HEARTBEAT));
     }
 
     @Test
     void fileOverridesDefault() throws IOException {
         Path f = file("# a comment\nport = 7000\n  heartbeat=10   \norigin : https://x.example\n");
         BrokerConfig c = load("--config", f.toString());
-        assertEquals(7000, c.port());
-        assertEquals(10, c.heartbeatSeconds());
-        assertEquals("https://x.example", c.origin());
+        assertEquals(7000, c.get(PORT));
+        assertEquals(10, c.get(HEARTBEAT));
+        assertEquals("https://x.example", c.get(ORIGIN));
     }
 
     @Test
     void environmentOverridesFile() throws IOException {
         Path f = file("port = 7000\nheartbeat = 10\n");
         BrokerConfig c = loadEnv(Map.of("BROKER_PORT", "7001"), "--config=" + f);
-        assertEquals(7001, c.port());
-        assertEquals(10, c.heartbeatSeconds());
+        assertEquals(7001, c.get(PORT));
+        assertEquals(10, c.get(HEARTBEAT));
     }
 
     @Test
     void flagOverridesEnvironment() {
-        assertEquals(7002, loadEnv(Map.of("BROKER_PORT", "7001"), "--port=7002").port());
+        assertEquals(7002, loadEnv(Map.of("BROKER_PORT", "7001"), "--port=7002").get(PORT));
     }
 
     @Test
@@ -170,18 +215,18 @@ class ConfigLoaderTest {
         Path f = file("admin_token = from-file\n");
         BrokerConfig c = loadEnv(Map.of("BROKER_ADMIN_TOKEN", "from-env"), "--config", f.toString(),
                 "--admin_token", "from-flag");
-        assertEquals("from-flag", c.adminToken());
+        assertEquals("from-flag", c.get(ADMIN_TOKEN));
     }
 
     @Test
     void overriddenBadValueDoesNotStopTheServer() {
-        assertEquals(7002, loadEnv(Map.of("BROKER_PORT", "nonsense"), "--port=7002").port());
+        assertEquals(7002, loadEnv(Map.of("BROKER_PORT", "nonsense"), "--port=7002").get(PORT));
     }
 
     @Test
     void readsConfigFileNamedByBrokerConfigVariable() throws IOException {
         Path f = file("db = /data/broker\n");
-        assertEquals(Path.of("/data/broker"), loadEnv(Map.of("BROKER_CONFIG", f.toString())).db());
+        assertEquals(Path.of("/data/broker"), loadEnv(Map.of("BROKER_CONFIG", f.toString())).get(DB));
     }
 
     @Test
@@ -189,13 +234,13 @@ class ConfigLoaderTest {
         Path f = file("heartbeat = 11\n");
         Path missing = dir.resolve("missing.conf");
         assertEquals(11, loadEnv(Map.of("BROKER_CONFIG", missing.toString()), "--config", f.toString())
-                .heartbeatSeconds());
+                .get(HEARTBEAT));
     }
 
     @Test
     void fileValuesAreTrimmedAndUtf8() throws IOException {
         Path f = file("admin_token = gehéimnis   \n");
-        assertEquals("gehéimnis", load("--config=" + f).adminToken());
+        assertEquals("gehéimnis", load("--config=" + f).get(ADMIN_TOKEN));
     }
 
     @Test
@@ -207,26 +252,26 @@ class ConfigLoaderTest {
 
     @Test
     void secureSwitchesDefaultPortTo443() {
-        assertEquals(443, load("--secure").port());
-        assertEquals(443, loadEnv(Map.of("BROKER_SECURE", "true")).port());
+        assertEquals(443, load("--secure").get(PORT));
+        assertEquals(443, loadEnv(Map.of("BROKER_SECURE", "true")).get(PORT));
     }
 
     @Test
     void explicitPortWinsOverSecureDefault() throws IOException {
-        assertEquals(8080, load("--secure", "--port=8080").port());
-        assertEquals(8443, loadEnv(Map.of("BROKER_PORT", "8443"), "--secure").port());
-        assertEquals(9443, load("--secure", "--config", file("port = 9443\n").toString()).port());
+        assertEquals(8080, load("--secure", "--port=8080").get(PORT));
+        assertEquals(8443, loadEnv(Map.of("BROKER_PORT", "8443"), "--secure").get(PORT));
+        assertEquals(9443, load("--secure", "--config", file("port = 9443\n").toString()).get(PORT));
     }
 
     @Test
     void plainDefaultPortIs8080() {
-        assertEquals(8080, load("--secure=false").port());
+        assertEquals(8080, load("--secure=false").get(PORT));
     }
 
     @Test
     void portZeroPicksAFreePortAndIsAccepted() {
-        assertEquals(0, load("--port=0").port());
-        assertEquals(65535, load("--port=65535").port());
+        assertEquals(0, load("--port=0").get(PORT));
+        assertEquals(65535, load("--port=65535").get(PORT));
     }
 
     // --- errors ------------------------------------------------------------------------------------------------
@@ -310,7 +355,7 @@ class ConfigLoaderTest {
     void rejectsNegativeHeartbeatButAcceptsZero() {
         String m = failure("--heartbeat=-5");
         assertTrue(m.contains("--heartbeat") && m.contains("'-5'"), m);
-        assertEquals(0, load("--heartbeat=0").heartbeatSeconds());
+        assertEquals(0, load("--heartbeat=0").get(HEARTBEAT));
     }
 
     @Test
@@ -319,8 +364,47 @@ class ConfigLoaderTest {
         assertTrue(zero.contains("--max_body") && zero.contains("between 1 and 67108864"), zero);
         String tooBig = failure("--max_body=" + (64 * 1024 * 1024 + 1));
         assertTrue(tooBig.contains("--max_body"), tooBig);
-        assertEquals(1, load("--max_body=1").maxBodyBytes());
-        assertEquals(64 * 1024 * 1024, load("--max_body=67108864").maxBodyBytes());
+        assertEquals(1, load("--max_body=1").get(MAX_BODY));
+        assertEquals(64 * 1024 * 1024, load("--max_body=67108864").get(MAX_BODY));
+    }
+
+    @Test
+    void rejectsDrainIntervalOutOfRangeButAcceptsItsBounds() {
+        String m = failure("--sse_drain_interval_ms=10001");
+        assertTrue(m.contains("--sse_drain_interval_ms") && m.contains("between 0 and 10000"), m);
+        assertTrue(failure("--sse_drain_interval_ms=-1").contains("'-1'"));
+        assertEquals(0, load("--sse_drain_interval_ms=0").get(SSE_DRAIN_INTERVAL_MS));
+        assertEquals(10_000, load("--sse_drain_interval_ms", "10000").get(SSE_DRAIN_INTERVAL_MS));
+    }
+
+    @Test
+    void rejectsFanOutChunkOutOfRangeButAcceptsItsBounds() {
+        String zero = failure("--sse_fan_out_chunk=0");
+        assertTrue(zero.contains("--sse_fan_out_chunk") && zero.contains("between 1 and 1000000"), zero);
+        assertTrue(failure("--sse_fan_out_chunk=1000001").contains("--sse_fan_out_chunk"));
+        assertEquals(1, load("--sse_fan_out_chunk=1").get(SSE_FAN_OUT_CHUNK));
+        assertEquals(1_000_000, load("--sse_fan_out_chunk=1000000").get(SSE_FAN_OUT_CHUNK));
+    }
+
+    @Test
+    void rejectsNegativeSnapshotCacheLimits() {
+        for (Flag<?> f : List.of(SNAPSHOT_CACHE_NAMES, SNAPSHOT_CACHE_BYTES, SNAPSHOT_CACHE_LOOP_BYTES,
+                SNAPSHOT_LINGER_MS)) {
+            String m = failure(f.cliName() + "=-1");
+            assertTrue(m.contains(f.cliName()) && m.contains("between 0 and"), m);
+        }
+    }
+
+    @Test
+    void advancedFlagsComeFromTheEnvironmentAndTheFileLikeAnyOther() throws IOException {
+        Path f = file("sse_fan_out_chunk = 3\nsnapshot_linger_ms = 1000\n");
+        BrokerConfig c = loadEnv(Map.of("BROKER_SNAPSHOT_CACHE_NAMES", "5", "BROKER_SNAPSHOT_LINGER_MS", "2000"),
+                "--config", f.toString());
+        assertEquals(3, c.get(SSE_FAN_OUT_CHUNK));
+        assertEquals(5, c.get(SNAPSHOT_CACHE_NAMES));
+        assertEquals(2000, c.get(SNAPSHOT_LINGER_MS));
+        String m = failure(Map.of("BROKER_SSE_FAN_OUT_CHUNK", "many"));
+        assertTrue(m.contains("BROKER_SSE_FAN_OUT_CHUNK") && m.contains("'many'"), m);
     }
 
     @ParameterizedTest
@@ -385,8 +469,8 @@ class ConfigLoaderTest {
 
     @Test
     void emptyDomainMeansNone() {
-        assertNull(load("--domain=").domain());
-        assertNull(loadEnv(Map.of("BROKER_DOMAIN", "")).domain());
+        assertNull(load("--domain=").get(DOMAIN));
+        assertNull(loadEnv(Map.of("BROKER_DOMAIN", "")).get(DOMAIN));
     }
 
     @Test
@@ -487,8 +571,8 @@ class ConfigLoaderTest {
     @Test
     void usageListsEveryFlagWithItsVariableDefaultAndMeaning() {
         String usage = ConfigLoader.usage();
-        for (Flag f : Flag.values()) {
-            assertAll(f.flagName(),
+        for (Flag<?> f : Flags.all()) {
+            assertAll(f.name(),
                     () -> assertTrue(usage.contains(f.cliName()), f.cliName()),
                     () -> assertTrue(usage.contains(f.envName()), f.envName()),
                     () -> assertTrue(usage.contains("default " + f.defaultText()), f.defaultText()),
@@ -500,11 +584,29 @@ class ConfigLoaderTest {
         assertTrue(usage.contains("default 1048576"));
     }
 
+    @Test
+    void usageListsTheAdvancedFlagsInASectionOfTheirOwn() {
+        String usage = ConfigLoader.usage();
+        int advanced = usage.indexOf("Advanced flags");
+        assertTrue(advanced > usage.indexOf("--help, -h"), usage);
+        for (Flag<?> f : Flags.all()) {
+            int at = usage.indexOf("\n  " + f.cliName() + (f.isBoolean() ? "[" : " "));
+            assertTrue(at >= 0, f.name());
+            assertEquals(f.isAdvanced(), at > advanced, f.name());
+        }
+        for (Flag<?> f : List.of(SSE_DRAIN_INTERVAL_MS, SSE_FAN_OUT_CHUNK, SNAPSHOT_CACHE_NAMES, SNAPSHOT_CACHE_BYTES,
+                SNAPSHOT_CACHE_LOOP_BYTES, SNAPSHOT_LINGER_MS)) {
+            assertTrue(f.isAdvanced(), f.name());
+        }
+        assertTrue(usage.contains("--sse_drain_interval_ms MILLIS") && usage.contains("default 50"), usage);
+        assertTrue(usage.contains("default 67108864"), usage);
+    }
+
     // --- warnings and the secure start -------------------------------------------------------------------------
 
     @Test
     void noWarningsForStrongSecrets() {
-        BrokerConfig c = BrokerConfig.defaults().withAdminToken(STRONG_ADMIN).withJwtSecret(STRONG_SECRET);
+        BrokerConfig c = BrokerConfig.defaults().with(ADMIN_TOKEN, STRONG_ADMIN).with(JWT_SECRET, STRONG_SECRET);
         assertEquals(List.of(), ConfigLoader.warnings(c));
     }
 
@@ -518,15 +620,15 @@ class ConfigLoaderTest {
 
     @Test
     void warnsAboutDefaultAdminTokenAlone() {
-        List<String> w = ConfigLoader.warnings(BrokerConfig.defaults().withJwtSecret(STRONG_SECRET));
+        List<String> w = ConfigLoader.warnings(BrokerConfig.defaults().with(JWT_SECRET, STRONG_SECRET));
         assertEquals(1, w.size(), w.toString());
         assertTrue(w.get(0).contains("admin_token"));
     }
 
     @Test
     void warnsAboutJwtSecretShorterThan32Bytes() {
-        List<String> w = ConfigLoader.warnings(BrokerConfig.defaults().withAdminToken(STRONG_ADMIN)
-                .withJwtSecret("x".repeat(31)));
+        List<String> w = ConfigLoader.warnings(BrokerConfig.defaults().with(ADMIN_TOKEN, STRONG_ADMIN)
+                .with(JWT_SECRET, "x".repeat(31)));
         assertEquals(1, w.size(), w.toString());
         assertTrue(w.get(0).contains("jwt_secret is only 31 bytes"), w.get(0));
         assertFalse(w.get(0).contains("x".repeat(31)));
@@ -534,29 +636,29 @@ class ConfigLoaderTest {
 
     @Test
     void countsJwtSecretLengthInUtf8Bytes() {
-        BrokerConfig c = BrokerConfig.defaults().withAdminToken(STRONG_ADMIN);
-        assertEquals(List.of(), ConfigLoader.warnings(c.withJwtSecret("é".repeat(16)))); // 32 bytes, 16 chars
-        assertEquals(1, ConfigLoader.warnings(c.withJwtSecret("é".repeat(15) + "x")).size()); // 31 bytes
+        BrokerConfig c = BrokerConfig.defaults().with(ADMIN_TOKEN, STRONG_ADMIN);
+        assertEquals(List.of(), ConfigLoader.warnings(c.with(JWT_SECRET, "é".repeat(16)))); // 32 bytes, 16 chars
+        assertEquals(1, ConfigLoader.warnings(c.with(JWT_SECRET, "é".repeat(15) + "x")).size()); // 31 bytes
     }
 
     @Test
     void warnsAboutDomainWithoutSecure() {
-        BrokerConfig c = BrokerConfig.defaults().withAdminToken(STRONG_ADMIN).withJwtSecret(STRONG_SECRET)
-                .withDomain("broker.example.com");
+        BrokerConfig c = BrokerConfig.defaults().with(ADMIN_TOKEN, STRONG_ADMIN).with(JWT_SECRET, STRONG_SECRET)
+                .with(DOMAIN, "broker.example.com");
         assertEquals(1, ConfigLoader.warnings(c).size());
-        assertEquals(List.of(), ConfigLoader.warnings(c.withSecure(true)));
+        assertEquals(List.of(), ConfigLoader.warnings(c.with(SECURE, true)));
     }
 
     @Test
     void checkSecureStartRefusesDefaultAdminToken() {
-        BrokerConfig c = BrokerConfig.defaults().withSecure(true).withJwtSecret(STRONG_SECRET);
+        BrokerConfig c = BrokerConfig.defaults().with(SECURE, true).with(JWT_SECRET, STRONG_SECRET);
         String m = assertThrows(ConfigException.class, () -> ConfigLoader.checkSecureStart(c)).getMessage();
         assertTrue(m.contains("admin_token") && m.contains("BROKER_ADMIN_TOKEN") && !m.contains("jwt_secret"), m);
     }
 
     @Test
     void checkSecureStartRefusesDefaultJwtSecret() {
-        BrokerConfig c = BrokerConfig.defaults().withSecure(true).withAdminToken(STRONG_ADMIN);
+        BrokerConfig c = BrokerConfig.defaults().with(SECURE, true).with(ADMIN_TOKEN, STRONG_ADMIN);
         String m = assertThrows(ConfigException.class, () -> ConfigLoader.checkSecureStart(c)).getMessage();
         assertTrue(m.contains("jwt_secret") && m.contains("BROKER_JWT_SECRET"), m);
     }
@@ -564,7 +666,7 @@ class ConfigLoaderTest {
     @Test
     void checkSecureStartRefusesBothDefaults() {
         String m = assertThrows(ConfigException.class,
-                () -> ConfigLoader.checkSecureStart(BrokerConfig.defaults().withSecure(true))).getMessage();
+                () -> ConfigLoader.checkSecureStart(BrokerConfig.defaults().with(SECURE, true))).getMessage();
         assertTrue(m.contains("admin_token") && m.contains("jwt_secret"), m);
     }
 
@@ -581,12 +683,80 @@ class ConfigLoaderTest {
 
     @Test
     void describeMasksSecrets() {
-        BrokerConfig c = BrokerConfig.defaults().withAdminToken(STRONG_ADMIN).withJwtSecret(STRONG_SECRET);
+        BrokerConfig c = BrokerConfig.defaults().with(ADMIN_TOKEN, STRONG_ADMIN).with(JWT_SECRET, STRONG_SECRET);
         String d = ConfigLoader.describe(c);
         assertFalse(d.contains(STRONG_ADMIN) || d.contains(STRONG_SECRET), d);
         assertTrue(d.contains("admin_token=***") && d.contains("jwt_secret=***") && d.contains("port=8080"), d);
         String defaults = ConfigLoader.describe(BrokerConfig.defaults());
         assertTrue(defaults.contains("admin_token=<default>") && !defaults.contains("letmein"), defaults);
+    }
+
+    // --- the configuration object ------------------------------------------------------------------------------
+
+    @Test
+    void withReturnsAModifiedCopyAndLeavesTheOriginal() {
+        BrokerConfig defaults = BrokerConfig.defaults();
+        BrokerConfig changed = defaults.with(PORT, 0).with(DOMAIN, "broker.example.com");
+        assertEquals(0, changed.get(PORT));
+        assertEquals("broker.example.com", changed.get(DOMAIN));
+        assertEquals(8080, defaults.get(PORT));
+        assertNull(defaults.get(DOMAIN));
+        assertEquals(defaults, changed.with(PORT, 8080).with(DOMAIN, null));
+        assertEquals(defaults.hashCode(), changed.with(PORT, 8080).with(DOMAIN, null).hashCode());
+    }
+
+    @Test
+    void withHoldsValuesToTheRulesOfTheCommandLine() {
+        BrokerConfig c = BrokerConfig.defaults();
+        String port = assertThrows(IllegalArgumentException.class, () -> c.with(PORT, 65_536)).getMessage();
+        assertTrue(port.contains("port") && port.contains("between 0 and 65535"), port);
+        assertThrows(IllegalArgumentException.class, () -> c.with(MAX_BODY, 0));
+        assertThrows(IllegalArgumentException.class, () -> c.with(JWT_EXPIRY, 0L));
+        assertThrows(IllegalArgumentException.class, () -> c.with(ORIGIN, "a b"));
+        assertThrows(IllegalArgumentException.class, () -> c.with(ORIGIN, ""));
+        assertThrows(IllegalArgumentException.class, () -> c.with(DOMAIN, "https://broker.example.com"));
+        assertThrows(IllegalArgumentException.class, () -> c.with(ACME_DIRECTORY, "ftp://acme.example.com"));
+        assertThrows(IllegalArgumentException.class, () -> c.with(DB, null));
+        String secret = assertThrows(IllegalArgumentException.class, () -> c.with(ADMIN_TOKEN, "")).getMessage();
+        assertTrue(secret.contains("admin_token"), secret);
+    }
+
+    @Test
+    void everyDefaultIsAValueTheFlagAccepts() {
+        BrokerConfig defaults = BrokerConfig.defaults();
+        for (Flag<?> f : Flags.all()) {
+            assertDoesNotThrow(() -> withOwnValue(defaults, f), f.name());
+            assertEquals(f.defaultValue(), defaults.get(f), f.name());
+        }
+    }
+
+    private static <T> BrokerConfig withOwnValue(BrokerConfig c, Flag<T> flag) {
+        return c.with(flag, c.get(flag));
+    }
+
+    @Test
+    void flagNamesAreDistinctLowerCaseWords() {
+        Set<String> names = new TreeSet<>();
+        for (Flag<?> f : Flags.all()) {
+            assertTrue(f.name().matches("[a-z]+(_[a-z]+)*"), f.name());
+            assertTrue(names.add(f.name()), f.name());
+            assertEquals(Flags.byName(f.name()).orElseThrow(), f);
+        }
+        assertFalse(names.contains(ConfigLoader.CONFIG_FLAG));
+    }
+
+    @Test
+    void getRejectsAFlagThatIsNotDeclared() {
+        Flag<Integer> stray = Flag.integer("stray", "N", 0, 1).defaultValue(0).meaning("not declared").build();
+        assertThrows(IllegalArgumentException.class, () -> BrokerConfig.defaults().get(stray));
+        assertThrows(IllegalArgumentException.class, () -> BrokerConfig.defaults().with(stray, 1));
+    }
+
+    @Test
+    void toStringMasksSecrets() {
+        String s = BrokerConfig.defaults().with(ADMIN_TOKEN, STRONG_ADMIN).with(JWT_SECRET, STRONG_SECRET).toString();
+        assertFalse(s.contains(STRONG_ADMIN) || s.contains(STRONG_SECRET), s);
+        assertTrue(s.contains("admin_token=***") && s.contains("port=8080"), s);
     }
 
     // --- the shipped examples ----------------------------------------------------------------------------------
@@ -617,10 +787,9 @@ class ConfigLoaderTest {
                 uncommented.append(m.group(1)).append(" = ").append(m.group(2)).append('\n');
             }
         }
-        assertEquals(Set.of(Flag.values()).stream().map(Flag::flagName).collect(Collectors.toCollection(TreeSet::new)),
-                keys);
+        assertEquals(Flags.all().stream().map(Flag::name).collect(Collectors.toCollection(TreeSet::new)), keys);
         BrokerConfig c = load("--config", file(uncommented.toString()).toString());
-        assertEquals(BrokerConfig.defaults().withDomain("broker.example.com").withHttpPort(80), c);
+        assertEquals(BrokerConfig.defaults().with(DOMAIN, "broker.example.com").with(HTTP_PORT, 80), c);
     }
 
     @Test

@@ -5,6 +5,7 @@ import static dev.broker.server.testing.HttpAssertions.assertOkObject;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.broker.server.config.Flags;
 import dev.broker.server.testing.RawHttp;
 import dev.broker.server.testing.TestBroker;
 import dev.broker.server.testing.TestBrokers;
@@ -84,7 +85,7 @@ class BodyLimitTest {
 
     @Test
     void aBodyOfExactlyTheLimitIsAcceptedAndOneByteMoreIs413() {
-        String jwt = startWithUser(brokers.start(c -> c.withMaxBodyBytes(1024)));
+        String jwt = startWithUser(brokers.start(c -> c.with(Flags.MAX_BODY, 1024)));
 
         assertOkObject(broker.post("/insert", insertBodyOfSize(1024), "Authorization", "Bearer " + jwt));
         assertError(413, broker.post("/insert", insertBodyOfSize(1025), "Authorization", "Bearer " + jwt));
@@ -92,7 +93,7 @@ class BodyLimitTest {
 
     @Test
     void aConfiguredLimitIsEnforcedFromTheAnnouncedLengthAndTheConnectionClosed() {
-        broker = brokers.start(c -> c.withMaxBodyBytes(1024));
+        broker = brokers.start(c -> c.with(Flags.MAX_BODY, 1024));
 
         try (RawHttp raw = RawHttp.connect(broker.port())) {
             RawHttp.Response response = raw.send("POST /create_user HTTP/1.1\r\nHost: localhost\r\n"
@@ -105,7 +106,7 @@ class BodyLimitTest {
 
     @Test
     void anExpectContinueRequestOverTheLimitGetsTheJson413() {
-        broker = brokers.start(c -> c.withMaxBodyBytes(1024));
+        broker = brokers.start(c -> c.with(Flags.MAX_BODY, 1024));
 
         try (RawHttp raw = RawHttp.connect(broker.port())) {
             RawHttp.Response response = raw.send("POST /login HTTP/1.1\r\nHost: localhost\r\n"
@@ -118,7 +119,7 @@ class BodyLimitTest {
 
     @Test
     void aChunkedBodyThatGrowsPastTheLimitIs413() {
-        broker = brokers.start(c -> c.withMaxBodyBytes(1024));
+        broker = brokers.start(c -> c.with(Flags.MAX_BODY, 1024));
         String chunk = "x".repeat(600);
 
         try (RawHttp raw = RawHttp.connect(broker.port())) {
@@ -134,7 +135,7 @@ class BodyLimitTest {
 
     @Test
     void theServerKeepsServingAfterA413() {
-        String jwt = startWithUser(brokers.start(c -> c.withMaxBodyBytes(1024)));
+        String jwt = startWithUser(brokers.start(c -> c.with(Flags.MAX_BODY, 1024)));
         assertError(413, broker.post("/insert", insertBodyOfSize(4096), "Authorization", "Bearer " + jwt));
         try (RawHttp raw = RawHttp.connect(broker.port())) {
             assertError(413, raw.send("POST /insert HTTP/1.1\r\nHost: x\r\nContent-Length: 99999\r\n\r\n")
@@ -147,7 +148,7 @@ class BodyLimitTest {
 
     @Test
     void anExpectContinueRequestWithinTheLimitGets100ThenTheResponse() {
-        broker = brokers.start(c -> c.withMaxBodyBytes(1024));
+        broker = brokers.start(c -> c.with(Flags.MAX_BODY, 1024));
         String body = "{\"admin_token\":\"" + TestBroker.ADMIN_TOKEN + "\"}";
 
         try (RawHttp raw = RawHttp.connect(broker.port())) {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.broker.server.config.Flags;
 import dev.broker.server.testing.HttpResult;
 import dev.broker.server.testing.RawHttp;
 import dev.broker.server.testing.TestBroker;
@@ -49,7 +50,7 @@ class ConventionsTest {
     @Test
     void everyResponseCarriesAConfiguredAllowOrigin() {
         String origin = "https://app.example.com";
-        broker = brokers.start(c -> c.withOrigin(origin));
+        broker = brokers.start(c -> c.with(Flags.ORIGIN, origin));
 
         assertAllowOriginOnEveryKindOfResponse(origin);
     }
@@ -77,7 +78,7 @@ class ConventionsTest {
                 .put("password", "x").put("admin_token", TestBroker.ADMIN_TOKEN).put("tenant_name", "t").toString()));
         try (RawHttp raw = RawHttp.connect(broker.port())) {
             responses.put("413 too large", raw.send("POST /insert HTTP/1.1\r\nHost: localhost\r\nAuthorization: " + bearer
-                    + "\r\nContent-Length: " + (broker.config().maxBodyBytes() + 1) + "\r\n\r\n").readResponse().toResult());
+                    + "\r\nContent-Length: " + (broker.config().get(Flags.MAX_BODY) + 1) + "\r\n\r\n").readResponse().toResult());
         }
         try (RawHttp raw = RawHttp.connect(broker.port())) {
             responses.put("400 malformed HTTP", raw.send("NOT HTTP AT ALL\r\n\r\n").readResponse().toResult());
@@ -122,7 +123,7 @@ class ConventionsTest {
 
     @Test
     void preflightNeedsNoCredentialsAndCarriesAConfiguredOrigin() {
-        broker = brokers.start(c -> c.withOrigin("https://app.example.com"));
+        broker = brokers.start(c -> c.with(Flags.ORIGIN, "https://app.example.com"));
 
         HttpResult result = method("OPTIONS", "/verify", "Origin", "https://app.example.com",
                 "Access-Control-Request-Method", "GET", "Access-Control-Request-Headers", "Authorization");

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.broker.server.config.Flags;
 import dev.broker.server.testing.HttpResult;
 import dev.broker.server.testing.RawHttp;
 import dev.broker.server.testing.SseClient;
@@ -359,7 +360,7 @@ class RawSocketTest {
 
         try (RawHttp raw = connect()) {
             raw.send("POST /login HTTP/1.1\r\nHost: x\r\nContent-Length: " + login.length() + "\r\n\r\n" + login
-                    + "POST /insert HTTP/1.1\r\nHost: x\r\nContent-Length: " + (broker.config().maxBodyBytes() + 1)
+                    + "POST /insert HTTP/1.1\r\nHost: x\r\nContent-Length: " + (broker.config().get(Flags.MAX_BODY) + 1)
                     + "\r\n\r\n");
 
             RawHttp.Response first = raw.readResponse();

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.broker.server.config.Flags;
 import dev.broker.server.testing.HttpResult;
 import dev.broker.server.testing.SseClient;
 import dev.broker.server.testing.SseTestSupport.User;
@@ -87,7 +88,7 @@ class SseFramingTest {
 
     @Test
     void sendsAHeartbeatCommentEveryInterval() {
-        broker = brokers.start(config -> config.withHeartbeatSeconds(1));
+        broker = brokers.start(config -> config.with(Flags.HEARTBEAT, 1));
         User user = newUser(broker, "framing-heartbeat");
         long id = insert(broker, user, "e", "1");
         try (SseClient stream = subscribe(broker, user, "")) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.broker.server.BrokerServer;
 import dev.broker.server.config.BrokerConfig;
+import dev.broker.server.config.Flags;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -22,6 +23,9 @@ public final class TestBroker implements AutoCloseable {
 
     public static final String ADMIN_TOKEN = "test-admin-token";
     public static final String JWT_SECRET = "test-jwt-secret-of-at-least-32-bytes!";
+
+    /** Streams per fan-out task in test servers (the production default is 1024). */
+    public static final int FAN_OUT_CHUNK = 3;
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -42,14 +46,19 @@ public final class TestBroker implements AutoCloseable {
         return start(dir, UnaryOperator.identity());
     }
 
-    /** Starts a server whose database lives in {@code dir}, with the test configuration adjusted by {@code tweak}. */
+    /**
+     * Starts a server whose database lives in {@code dir}, with the test configuration adjusted by {@code tweak}.
+     * The test configuration cuts every SSE fan-out into tasks of {@value #FAN_OUT_CHUNK} streams: tests hold a
+     * few streams, and so the ordering across tasks is exercised by every SSE test, not only at thousands.
+     */
     public static TestBroker start(Path dir, UnaryOperator<BrokerConfig> tweak) {
         BrokerConfig config = BrokerConfig.defaults()
-                .withPort(0)
-                .withBind("127.0.0.1")
-                .withDb(dir.resolve("db"))
-                .withAdminToken(ADMIN_TOKEN)
-                .withJwtSecret(JWT_SECRET);
+                .with(Flags.PORT, 0)
+                .with(Flags.BIND, "127.0.0.1")
+                .with(Flags.DB, dir.resolve("db"))
+                .with(Flags.ADMIN_TOKEN, ADMIN_TOKEN)
+                .with(Flags.JWT_SECRET, JWT_SECRET)
+                .with(Flags.SSE_FAN_OUT_CHUNK, FAN_OUT_CHUNK);
         return new TestBroker(tweak.apply(config));
     }
 

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.broker.server.config.Flags;
 import dev.broker.server.testing.TestBroker;
 import dev.broker.server.tls.TestCertificates.Issued;
 import dev.broker.server.tls.TestCertificates.KeyFormat;
@@ -106,15 +107,15 @@ class AcmePebbleTest {
                 .generateCertificate(new ByteArrayInputStream(root.getBytes(StandardCharsets.US_ASCII)));
 
         try (SecureBroker broker = new SecureBroker(dir, TestCertificates.trusting(List.of(pebbleRoot)), c -> c
-                .withDomain(DOMAIN)
-                .withAcmeDirectory("https://127.0.0.1:" + acmePort + "/dir")
-                .withAcmeTrust(acmeTrust)
-                .withHttpPort(httpPort))) {
+                .with(Flags.DOMAIN, DOMAIN)
+                .with(Flags.ACME_DIRECTORY, "https://127.0.0.1:" + acmePort + "/dir")
+                .with(Flags.ACME_TRUST, acmeTrust)
+                .with(Flags.HTTP_PORT, httpPort))) {
             // First start: account, order, HTTP-01 challenge, finalization, issuance, in the background.
             ServerCertificate issued = awaitCertificate(broker, Duration.ofSeconds(45), pebbleDir);
             assertTrue(issued.covers(DOMAIN));
             assertTrue(issued.chain().size() >= 2, "the full chain is served");
-            Path certs = broker.config().certs();
+            Path certs = broker.config().get(Flags.CERTS);
             for (String file : new String[] {"acme-account.pem", "cert.pem", "key.pem"}) {
                 assertTrue(Files.isRegularFile(certs.resolve(file)), file);
             }

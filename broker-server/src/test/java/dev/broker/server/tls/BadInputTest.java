@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.broker.server.config.Flags;
 import dev.broker.server.tls.TestCertificates.KeyFormat;
 import java.io.IOException;
 import java.io.InputStream;
@@ -110,14 +111,14 @@ class BadInputTest {
     @Test
     void aDomainWithoutThePlainHttpPortIsAClearStartUpError(@TempDir Path other) {
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> new SecureBroker(other,
-                pki.trustingCa(), c -> c.withDomain("broker.example.com")));
+                pki.trustingCa(), c -> c.with(Flags.DOMAIN, "broker.example.com")));
         assertTrue(e.getMessage().contains("--http_port") && e.getMessage().contains("HTTP-01"), e.getMessage());
     }
 
     @Test
     void theHttpPortRedirectsToHttpsAndTheTlsPortStillServes(@TempDir Path other) throws IOException {
         pki.install(other.resolve("certs"), pki.leaf(TestCertificates.ec()), KeyFormat.PKCS8);
-        try (SecureBroker withRedirect = new SecureBroker(other, pki.trustingCa(), c -> c.withHttpPort(0))) {
+        try (SecureBroker withRedirect = new SecureBroker(other, pki.trustingCa(), c -> c.with(Flags.HTTP_PORT, 0))) {
             int httpPort = withRedirect.server().tls().httpPort();
             try (Socket socket = new Socket("127.0.0.1", httpPort)) {
                 socket.setSoTimeout(5000);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.broker.server.BrokerServer;
 import dev.broker.server.config.BrokerConfig;
+import dev.broker.server.config.Flags;
 import dev.broker.server.testing.HttpResult;
 import dev.broker.server.testing.TestBroker;
 import java.io.BufferedReader;
@@ -43,15 +44,15 @@ final class SecureBroker implements AutoCloseable {
 
     SecureBroker(Path dir, SSLContext trust, UnaryOperator<BrokerConfig> tweak) {
         this.config = tweak.apply(BrokerConfig.defaults()
-                .withPort(0)
-                .withBind("127.0.0.1")
-                .withDb(dir.resolve("db"))
-                .withCerts(dir.resolve("certs"))
-                .withSecure(true)
-                .withHttpPort(BrokerConfig.HTTP_PORT_OFF)
-                .withHeartbeatSeconds(0)
-                .withAdminToken(TestBroker.ADMIN_TOKEN)
-                .withJwtSecret(TestBroker.JWT_SECRET));
+                .with(Flags.PORT, 0)
+                .with(Flags.BIND, "127.0.0.1")
+                .with(Flags.DB, dir.resolve("db"))
+                .with(Flags.CERTS, dir.resolve("certs"))
+                .with(Flags.SECURE, true)
+                .with(Flags.HTTP_PORT, Flags.HTTP_PORT_OFF)
+                .with(Flags.HEARTBEAT, 0)
+                .with(Flags.ADMIN_TOKEN, TestBroker.ADMIN_TOKEN)
+                .with(Flags.JWT_SECRET, TestBroker.JWT_SECRET));
         this.trust = trust;
         this.http1 = client(HttpClient.Version.HTTP_1_1);
         this.http2 = client(HttpClient.Version.HTTP_2);

@@ -3,6 +3,7 @@ package dev.broker.storage.rocksdb;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.broker.storage.EventFeed;
+import dev.broker.storage.EventLog;
 import dev.broker.storage.Storage;
 import dev.broker.storage.StorageException;
 import dev.broker.storage.UserStore;
@@ -97,8 +98,18 @@ public final class RocksStorage implements Storage {
     private volatile boolean open;
     private boolean closeStarted; // guarded by lifecycleLock
 
-    private RocksStorage(Path directory, UnaryOperator<BatchCommitter> commitWrapper) {
+    /**
+     * Opens the store in {@code directory}, creating the directory and the database when missing. Every batch
+     * commit of the event writer passes through {@code commitWrapper}: {@link #open} gives the identity; the tests of
+     * this package hold a commit in flight or make one fail with it.
+     */
+    RocksStorage(Path directory, UnaryOperator<BatchCommitter> commitWrapper) {
         this.directory = directory;
+        try {
+            Files.createDirectories(directory);
+        } catch (IOException e) {
+            throw new StorageException("open " + directory + ": cannot create the directory: " + e, e);
+        }
         long lastId;
         try {
             openNatives();
@@ -125,17 +136,7 @@ public final class RocksStorage implements Storage {
 
     /** Opens the store in {@code directory}, creating the directory and the database when missing. */
     public static RocksStorage open(Path directory) {
-        return open(directory, UnaryOperator.identity());
-    }
-
-    /** As {@link #open(Path)}, with every batch commit passed through {@code commitWrapper}; for tests. */
-    static RocksStorage open(Path directory, UnaryOperator<BatchCommitter> commitWrapper) {
-        try {
-            Files.createDirectories(directory);
-        } catch (IOException e) {
-            throw new StorageException("open " + directory + ": cannot create the directory: " + e, e);
-        }
-        return new RocksStorage(directory, commitWrapper);
+        return new RocksStorage(directory, UnaryOperator.identity());
     }
 
     @Override
@@ -143,9 +144,8 @@ public final class RocksStorage implements Storage {
         return userStore;
     }
 
-    /** The event log, typed so that its {@link RocksEventLog#commitStats()} is reachable. */
     @Override
-    public RocksEventLog events() {
+    public EventLog events() {
         return eventLog;
     }
 

@@ -4,12 +4,15 @@ import static dev.broker.storage.rocksdb.StorageTesting.await;
 import static dev.broker.storage.rocksdb.StorageTesting.awaitLatch;
 import static dev.broker.storage.rocksdb.StorageTesting.failureOf;
 import static dev.broker.storage.rocksdb.StorageTesting.json;
+import static dev.broker.storage.rocksdb.StorageTesting.openWithCommits;
+import static dev.broker.storage.rocksdb.StorageTesting.rocksLog;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.broker.storage.Event;
+import dev.broker.storage.EventLog;
 import dev.broker.storage.StorageException;
 import dev.broker.storage.StorageOverloadedException;
 import java.nio.file.Path;
@@ -51,7 +54,7 @@ class RocksEventLogTest {
     }
 
     private RocksStorage open(UnaryOperator<BatchCommitter> commitWrapper) {
-        RocksStorage storage = RocksStorage.open(dir, commitWrapper);
+        RocksStorage storage = openWithCommits(dir, commitWrapper);
         opened.add(storage);
         return storage;
     }
@@ -62,7 +65,7 @@ class RocksEventLogTest {
 
     @Test
     void appendAssignsIncreasingIdsPerTenant() throws Exception {
-        RocksEventLog log = open().events();
+        EventLog log = open().events();
         long before = System.currentTimeMillis();
 
         Event first = await(log.append("acme", "order", json("{\"n\":1}")));
@@ -81,7 +84,7 @@ class RocksEventLogTest {
 
     @Test
     void latestReturnsOneEventPerNameInIdOrder() throws Exception {
-        RocksEventLog log = open().events();
+        EventLog log = open().events();
         // Byte order of the names (a < b < c) differs from their id order (b, c, a).
         await(log.append("acme", "b", json("1")));
         await(log.append("acme", "c", json("2")));
@@ -101,7 +104,7 @@ class RocksEventLogTest {
     @Test
     void latestKeepsTheLastOfSeveralAppendsOfOneNameInOneBatch() throws Exception {
         StorageTesting.ControlledCommits commits = new StorageTesting.ControlledCommits(0);
-        RocksEventLog log = open(commits::wrap).events();
+        RocksEventLog log = rocksLog(open(commits::wrap));
         CompletableFuture<Event> held = log.append("acme", "warmup", json("0"));
         awaitLatch(commits.firstCommitStarted);
         List<CompletableFuture<Event>> sameBatch = new ArrayList<>();
@@ -121,7 +124,7 @@ class RocksEventLogTest {
 
     @Test
     void afterReturnsEventsPastTheGivenIdInOrder() throws Exception {
-        RocksEventLog log = open().events();
+        EventLog log = open().events();
         List<Event> appended = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
             appended.add(await(log.append("acme", "tick", json("{\"i\":" + i + "}"))));
@@ -143,7 +146,7 @@ class RocksEventLogTest {
 
     @Test
     void latestAndAfterKeepTenantsApart() throws Exception {
-        RocksEventLog log = open().events();
+        EventLog log = open().events();
         // Without the length prefix, tenant "a" with name "bx" would share key bytes with tenant "ab".
         Event ofA = await(log.append("a", "bx", json("1")));
         Event ofAb = await(log.append("ab", "x", json("2")));
@@ -160,7 +163,7 @@ class RocksEventLogTest {
 
     @Test
     void appendRejectsTenantLongerThan65535Utf8Bytes() throws Exception {
-        RocksEventLog log = open().events();
+        EventLog log = open().events();
         String longest = "t".repeat(65_535);
         String tooLong = "é".repeat(32_768); // 65,536 UTF-8 bytes in 32,768 chars
 
@@ -175,7 +178,7 @@ class RocksEventLogTest {
     @Test
     void concurrentAppendsAreGroupCommitted() throws Exception {
         RocksStorage storage = open();
-        RocksEventLog log = storage.events();
+        RocksEventLog log = rocksLog(storage);
         List<Long> fedIds = Collections.synchronizedList(new ArrayList<>());
         storage.feed().subscribe(event -> fedIds.add(event.id()));
         int threads = 16;
@@ -223,7 +226,7 @@ class RocksEventLogTest {
     @Test
     void appendsQueuedDuringASyncShareTheNextCommit() throws Exception {
         StorageTesting.ControlledCommits commits = new StorageTesting.ControlledCommits(0);
-        RocksEventLog log = open(commits::wrap).events();
+        RocksEventLog log = rocksLog(open(commits::wrap));
         CompletableFuture<Event> first = log.append("acme", "n", json("0"));
         awaitLatch(commits.firstCommitStarted);
         List<CompletableFuture<Event>> queued = new ArrayList<>();
@@ -246,7 +249,7 @@ class RocksEventLogTest {
     @Test
     void appendsBeyondTheQueueBoundAreRefusedAsOverloadAndTheRestCommit() throws Exception {
         StorageTesting.ControlledCommits commits = new StorageTesting.ControlledCommits(0);
-        RocksEventLog log = open(commits::wrap).events();
+        EventLog log = open(commits::wrap).events();
         CompletableFuture<Event> first = log.append("acme", "n", json("0"));
         awaitLatch(commits.firstCommitStarted);
         List<CompletableFuture<Event>> queued = new ArrayList<>();
@@ -269,7 +272,7 @@ class RocksEventLogTest {
     void failedCommitFailsEveryAppendOfTheBatchAndPublishesNothing() throws Exception {
         StorageTesting.ControlledCommits commits = new StorageTesting.ControlledCommits(2);
         RocksStorage storage = open(commits::wrap);
-        RocksEventLog log = storage.events();
+        RocksEventLog log = rocksLog(storage);
         List<Long> fedIds = Collections.synchronizedList(new ArrayList<>());
         storage.feed().subscribe(event -> fedIds.add(event.id()));
 
@@ -300,7 +303,7 @@ class RocksEventLogTest {
     @Test
     void feedSeesEveryEventOnceInIdOrder() throws Exception {
         RocksStorage storage = open();
-        RocksEventLog log = storage.events();
+        EventLog log = storage.events();
         Event beforeSubscribing = await(log.append("acme", "n", json("0")));
         // Read while the writer thread adds to it, hence copy-on-write.
         List<Event> fed = new CopyOnWriteArrayList<>();

@@ -49,7 +49,7 @@ class RocksStorageTest {
     }
 
     private RocksStorage open(Path directory, UnaryOperator<BatchCommitter> commitWrapper) {
-        RocksStorage storage = RocksStorage.open(directory, commitWrapper);
+        RocksStorage storage = StorageTesting.openWithCommits(directory, commitWrapper);
         opened.add(storage);
         return storage;
     }

@@ -5,11 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.broker.storage.StorageException;
+import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
 import org.rocksdb.RocksDBException;
 
 /** Helpers shared by the storage tests. */
@@ -18,6 +20,19 @@ final class StorageTesting {
     static final long TIMEOUT_SECONDS = 10;
 
     private StorageTesting() {
+    }
+
+    /**
+     * Opens a store whose batch commits all pass through {@code commitWrapper}, such as
+     * {@link ControlledCommits#wrap}; {@code RocksStorage.open} is the same with the identity.
+     */
+    static RocksStorage openWithCommits(Path directory, UnaryOperator<BatchCommitter> commitWrapper) {
+        return new RocksStorage(directory, commitWrapper);
+    }
+
+    /** The store's event log as the RocksDB class, whose {@link RocksEventLog#commitStats()} tests check. */
+    static RocksEventLog rocksLog(RocksStorage storage) {
+        return (RocksEventLog) storage.events();
     }
 
     static <T> T await(CompletableFuture<T> future) throws Exception {
