@@ -61,6 +61,8 @@ public final class RequestSequencer extends ChannelDuplexHandler {
     private static final AttributeKey<RequestSequencer> KEY = AttributeKey.valueOf(RequestSequencer.class, "sequencer");
 
     private final InFlightRequests inFlight;
+    /** This channel's loop's count of requests under way (taken when the handler is added). */
+    private InFlightRequests.LoopCounter counted;
     /** The ordinal of the next request dispatched. */
     private long next;
     /** The ordinal of the oldest request whose response is not completely written; head to next - 1 are in flight. */
@@ -91,6 +93,7 @@ public final class RequestSequencer extends ChannelDuplexHandler {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         ctx.channel().attr(KEY).set(this);
+        counted = inFlight.on(ctx.executor());
     }
 
     @Override
@@ -134,7 +137,7 @@ public final class RequestSequencer extends ChannelDuplexHandler {
 
     private void dispatch(ChannelHandlerContext ctx, FullHttpRequest request) {
         long ordinal = next++;
-        inFlight.begin();
+        counted.begin();
         alone = !concurrent(request);
         if (!HttpUtil.isKeepAlive(request)) {
             stopDispatching();
@@ -201,7 +204,7 @@ public final class RequestSequencer extends ChannelDuplexHandler {
         if (msg instanceof LastHttpContent && head < next) {
             head++;
             alone = false;
-            inFlight.end();
+            counted.end();
         }
         ctx.write(msg, promise);
     }
@@ -245,7 +248,7 @@ public final class RequestSequencer extends ChannelDuplexHandler {
         stopDispatching();
         for (long abandoned = ordinal + 1; abandoned < next; abandoned++) {
             releaseHeld(abandoned);
-            inFlight.end();
+            counted.end();
         }
         next = Math.min(next, ordinal + 1);
     }
@@ -271,7 +274,7 @@ public final class RequestSequencer extends ChannelDuplexHandler {
         }
         for (long ordinal = head; ordinal < next; ordinal++) {
             releaseHeld(ordinal);
-            inFlight.end();
+            counted.end();
         }
         head = next;
         releaseWaiting();
