@@ -40,8 +40,9 @@ public final class ApiRequest extends AbstractReferenceCounted {
     }
 
     /**
-     * Where the response goes: this request's place in the connection's response order, and whether the connection
-     * stays open afterwards. Still valid once the request is released: endpoints that answer later keep it.
+     * Where the response goes, given by the sequencer: this request's place in the connection's response order, and
+     * whether the connection stays open afterwards. Still valid once the request is released: endpoints that answer
+     * later keep it.
      */
     public ResponseSlot slot() {
         return slot;

@@ -60,7 +60,7 @@ public final class SseEndpoint implements Endpoint {
         if (!http2) {
             head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }
-        ctx.writeAndFlush(head).addListener((ChannelFutureListener) written -> {
+        request.slot().writeAndFlush(ctx, head).addListener((ChannelFutureListener) written -> {
             Channel channel = written.channel();
             if (!written.isSuccess() || !channel.isActive()) {
                 channel.close();
