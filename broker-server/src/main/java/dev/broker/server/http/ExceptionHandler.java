@@ -25,7 +25,9 @@ public final class ExceptionHandler extends ChannelInboundHandlerAdapter {
         if (!ctx.channel().isActive()) {
             return;
         }
-        boolean speaksHttp = ctx.pipeline().get(HandlerNames.HTTP_CODEC) != null;
+        // Requests are answered while the channel takes them, which its sequencer (gone once it is a stream, or on
+        // an HTTP/2 connection's own pipeline) says.
+        boolean speaksHttp = ctx.pipeline().get(RequestSequencer.class) != null;
         if (cause instanceof IOException || cause instanceof ReadTimeoutException) {
             ctx.close();
         } else if (cause instanceof DecoderException && speaksHttp) {
