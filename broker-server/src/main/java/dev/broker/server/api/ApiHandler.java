@@ -1,9 +1,6 @@
 package dev.broker.server.api;
 
-import dev.broker.server.http.ApiRequest;
-import dev.broker.server.http.BadRequestException;
 import dev.broker.server.http.HttpResponses;
-import dev.broker.server.http.Route;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;

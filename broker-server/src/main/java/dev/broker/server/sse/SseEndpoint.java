@@ -2,7 +2,7 @@ package dev.broker.server.sse;
 
 import dev.broker.server.api.Endpoint;
 import dev.broker.server.auth.Principal;
-import dev.broker.server.http.ApiRequest;
+import dev.broker.server.api.ApiRequest;
 import dev.broker.server.pipeline.StreamPipeline;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;

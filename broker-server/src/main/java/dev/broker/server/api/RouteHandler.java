@@ -1,5 +1,9 @@
-package dev.broker.server.http;
+package dev.broker.server.api;
 
+import dev.broker.server.http.BodyLimitAggregator;
+import dev.broker.server.http.HttpResponses;
+import dev.broker.server.http.ResponseSlot;
+import dev.broker.server.http.SlottedRequest;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
