@@ -17,7 +17,7 @@ import static dev.broker.server.config.Flags.SNAPSHOT_LINGER_MS;
 import static dev.broker.server.config.Flags.SSE_DRAIN_INTERVAL_MS;
 import static dev.broker.server.config.Flags.SSE_FAN_OUT_CHUNK;
 
-import dev.broker.server.api.AdminEndpoints;
+import dev.broker.server.admin.AdminEndpoints;
 import dev.broker.server.api.ApiHandler;
 import dev.broker.server.api.AuthHandler;
 import dev.broker.server.api.Endpoint;
