@@ -34,7 +34,7 @@ import dev.broker.server.config.BrokerConfig;
 import dev.broker.server.http.HttpResponses;
 import dev.broker.server.http.InFlightRequests;
 import dev.broker.server.pipeline.BrokerChannelInitializer;
-import dev.broker.server.sse.SseEndpoint;
+import dev.broker.server.api.SseEndpoint;
 import dev.broker.server.sse.SseHub;
 import dev.broker.server.sse.SseSettings;
 import dev.broker.server.tls.TlsService;

@@ -1,9 +1,9 @@
-package dev.broker.server.sse;
+package dev.broker.server.api;
 
-import dev.broker.server.api.Endpoint;
 import dev.broker.server.auth.Principal;
-import dev.broker.server.api.ApiRequest;
 import dev.broker.server.pipeline.StreamPipeline;
+import dev.broker.server.sse.SseHub;
+import dev.broker.server.sse.SseStreamHandler;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
