@@ -7,6 +7,8 @@ import static dev.broker.server.config.Flags.HEARTBEAT;
 import static dev.broker.server.config.Flags.JWT_EXPIRY;
 import static dev.broker.server.config.Flags.JWT_SECRET;
 import static dev.broker.server.config.Flags.MAX_BODY;
+import static dev.broker.server.config.Flags.MAX_CONNECTIONS;
+import static dev.broker.server.config.Flags.MAX_CONNECTIONS_PER_IP;
 import static dev.broker.server.config.Flags.ORIGIN;
 import static dev.broker.server.config.Flags.PORT;
 import static dev.broker.server.config.Flags.SECURE;
@@ -34,6 +36,7 @@ import dev.broker.server.config.BrokerConfig;
 import dev.broker.server.http.HttpResponses;
 import dev.broker.server.http.InFlightRequests;
 import dev.broker.server.pipeline.BrokerChannelInitializer;
+import dev.broker.server.pipeline.ConnectionLimits;
 import dev.broker.server.api.SseEndpoint;
 import dev.broker.server.sse.SseHub;
 import dev.broker.server.sse.SseSettings;
@@ -134,8 +137,9 @@ public final class BrokerServer implements AutoCloseable {
 
             InFlightRequests inFlight = new InFlightRequests();
             Supplier<SslContext> sslContexts = tls == null ? null : tls::currentContext;
-            BrokerChannelInitializer initializer = new BrokerChannelInitializer(sslContexts, config.get(ORIGIN),
-                    config.get(MAX_BODY), inFlight, new RouteHandler(), new AuthHandler(
+            ConnectionLimits limits = connectionLimits(config);
+            BrokerChannelInitializer initializer = new BrokerChannelInitializer(sslContexts, limits,
+                    config.get(ORIGIN), config.get(MAX_BODY), inFlight, new RouteHandler(), new AuthHandler(
                             new Authenticator(tokens, directory, hasher, basicCache)), new ApiHandler(endpoints));
             Channel serverChannel = new ServerBootstrap()
                     .group(group)
@@ -164,6 +168,16 @@ public final class BrokerServer implements AutoCloseable {
             throw new IllegalStateException("cannot listen on " + config.get(BIND) + ":" + config.get(PORT) + ": "
                     + e.getMessage(), e);
         }
+    }
+
+    /** The connection caps from their flags: {@code --max_connections 0} derives the cap from the open-files limit. */
+    static ConnectionLimits connectionLimits(BrokerConfig config) {
+        int max = config.get(MAX_CONNECTIONS);
+        ConnectionLimits limits = new ConnectionLimits(max == 0 ? ConnectionLimits.derivedMax() : max,
+                config.get(MAX_CONNECTIONS_PER_IP));
+        LOG.log(Level.INFO, "connections: at most {0,number,#}{1}", limits.max(), limits.maxPerClient() == 0 ? ""
+                : ", " + limits.maxPerClient() + " per client address");
+        return limits;
     }
 
     /** The SSE tuning from its flags (the config package knows nothing of the SSE one). */

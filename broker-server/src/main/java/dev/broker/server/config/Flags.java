@@ -116,6 +116,23 @@ public final class Flags {
                     .defaultValue(1024 * 1024)
                     .meaning("largest accepted request body in bytes, 1..67108864 (64 MiB); larger gets 413"));
 
+    // --- limits: what one client, or many, may hold of the server.
+
+    public static final Flag<Integer> MAX_CONNECTIONS = declare(
+            Flag.integer("max_connections", "COUNT", 0, Integer.MAX_VALUE)
+                    .defaultValue(0)
+                    .format(v -> v == 0 ? "0 (derived from the open-files limit)" : Integer.toString(v))
+                    .meaning("open connections at most; one more is refused at once. 0 derives it: the open-files"
+                            + " limit minus a reserve of 1000 or 10 % (the larger, at most half) for the store,"
+                            + " logs and listening sockets"));
+
+    public static final Flag<Integer> MAX_CONNECTIONS_PER_IP = declare(
+            Flag.integer("max_connections_per_ip", "COUNT", 0, Integer.MAX_VALUE)
+                    .defaultValue(1000)
+                    .format(v -> v == 0 ? "0 (no limit)" : Integer.toString(v))
+                    .meaning("open connections one client address (an IPv6 /64) may hold; 0 means no limit (set it"
+                            + " so behind a local reverse proxy)"));
+
     // --- advanced: the SSE fan-out and its snapshot caches. The defaults are what the benchmarks were run with.
 
     public static final Flag<Integer> SSE_DRAIN_INTERVAL_MS = declare(

@@ -28,6 +28,8 @@ import java.util.function.Supplier;
 /**
  * Assembles every connection's pipeline, top to bottom.
  *
+ * <p>First of all, a connection over the {@linkplain ConnectionLimits caps} is refused and closed.
+ *
  * <p>Plain HTTP: idle timeout → HTTP/1.1 codec → {@linkplain #addRequestHandlers the request handlers}: body
  * aggregation with its limit → pipelined requests run together, responses leave in request order → CORS →
  * routing → authentication → endpoints → the last exception handler.
@@ -54,6 +56,7 @@ public final class BrokerChannelInitializer extends ChannelInitializer<Channel> 
     public static final int MAX_CONCURRENT_STREAMS = 256;
 
     private final Supplier<SslContext> tls;
+    private final ConnectionLimits limits;
     private final String origin;
     private final int maxBodyBytes;
     private final InFlightRequests inFlight;
@@ -65,13 +68,16 @@ public final class BrokerChannelInitializer extends ChannelInitializer<Channel> 
     /**
      * @param tls    the TLS context for each new connection (it may change between connections; null from the
      *               supplier refuses the connection: no certificate yet), or null for plain HTTP
+     * @param limits the connection caps, shared by every connection of the server
      * @param router shared
      * @param auth   shared
      * @param api    shared
      */
-    public BrokerChannelInitializer(Supplier<SslContext> tls, String origin, int maxBodyBytes, InFlightRequests inFlight,
-                                    ChannelHandler router, ChannelHandler auth, ChannelHandler api) {
+    public BrokerChannelInitializer(Supplier<SslContext> tls, ConnectionLimits limits, String origin, int maxBodyBytes,
+                                    InFlightRequests inFlight, ChannelHandler router, ChannelHandler auth,
+                                    ChannelHandler api) {
         this.tls = tls;
+        this.limits = limits;
         this.origin = origin;
         this.maxBodyBytes = maxBodyBytes;
         this.inFlight = inFlight;
@@ -82,6 +88,9 @@ public final class BrokerChannelInitializer extends ChannelInitializer<Channel> 
 
     @Override
     protected void initChannel(Channel channel) {
+        if (!limits.admit(channel, tls == null)) {
+            return;
+        }
         ChannelPipeline pipeline = channel.pipeline();
         if (tls == null) {
             pipeline.addLast(HandlerNames.IDLE_TIMEOUT, new ReadTimeoutHandler(IDLE_TIMEOUT_SECONDS));

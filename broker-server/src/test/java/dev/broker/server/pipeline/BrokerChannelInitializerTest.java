@@ -98,7 +98,11 @@ class BrokerChannelInitializerTest {
     }
 
     private BrokerChannelInitializer initializer(Supplier<SslContext> tls) {
-        return new BrokerChannelInitializer(tls, "*", 1024, new InFlightRequests(), new StandIn(false),
+        return initializer(tls, new ConnectionLimits(1000, 0));
+    }
+
+    private BrokerChannelInitializer initializer(Supplier<SslContext> tls, ConnectionLimits limits) {
+        return new BrokerChannelInitializer(tls, limits, "*", 1024, new InFlightRequests(), new StandIn(false),
                 new StandIn(false), new StandIn(true));
     }
 
@@ -126,6 +130,38 @@ class BrokerChannelInitializerTest {
         assertEquals(concat(List.of("idleTimeout", "flushConsolidation", "httpCodec"), REQUEST_HANDLERS),
                 names(server.pipeline()));
         assertEquals(List.of(server), requestChannels);
+    }
+
+    @Test
+    void aConnectionOverTheCapIsToldSoAndClosed() {
+        ConnectionLimits limits = new ConnectionLimits(1, 0);
+        EmbeddedChannel first = channel(initializer(null, limits));
+        EmbeddedChannel second = channel(initializer(null, limits));
+
+        assertTrue(first.isOpen());
+        assertFalse(second.isOpen());
+        ByteBuf refusal = second.readOutbound();
+        String answer = refusal.toString(java.nio.charset.StandardCharsets.US_ASCII);
+        refusal.release();
+        assertTrue(answer.startsWith("HTTP/1.1 503 "), answer);
+        assertTrue(answer.contains("\r\nRetry-After: 1\r\n"), answer);
+        assertTrue(answer.endsWith("{\"error\":\"too many connections\"}"), answer);
+        assertEquals(1, limits.open());
+
+        first.close();
+        assertEquals(0, limits.open());
+        assertTrue(channel(initializer(null, limits)).isOpen(), "a place freed by a close is taken again");
+    }
+
+    @Test
+    void aTlsConnectionOverTheCapIsClosedWithoutAWord() {
+        ConnectionLimits limits = new ConnectionLimits(1, 0);
+        channel(initializer(() -> serverContext(), limits));
+        EmbeddedChannel second = channel(initializer(() -> serverContext(), limits));
+
+        assertFalse(second.isOpen());
+        Object written = second.readOutbound();
+        assertEquals(null, written);
     }
 
     @Test
