@@ -11,6 +11,7 @@ import static dev.broker.server.config.Flags.MAX_CONNECTIONS;
 import static dev.broker.server.config.Flags.MAX_CONNECTIONS_PER_IP;
 import static dev.broker.server.config.Flags.ORIGIN;
 import static dev.broker.server.config.Flags.PORT;
+import static dev.broker.server.config.Flags.REQUEST_TIMEOUT;
 import static dev.broker.server.config.Flags.SECURE;
 import static dev.broker.server.config.Flags.SNAPSHOT_CACHE_BYTES;
 import static dev.broker.server.config.Flags.SNAPSHOT_CACHE_LOOP_BYTES;
@@ -139,7 +140,7 @@ public final class BrokerServer implements AutoCloseable {
             Supplier<SslContext> sslContexts = tls == null ? null : tls::currentContext;
             ConnectionLimits limits = connectionLimits(config);
             BrokerChannelInitializer initializer = new BrokerChannelInitializer(sslContexts, limits,
-                    config.get(ORIGIN), config.get(MAX_BODY), inFlight, new RouteHandler(), new AuthHandler(
+                    config.get(REQUEST_TIMEOUT), config.get(ORIGIN), config.get(MAX_BODY), inFlight, new RouteHandler(), new AuthHandler(
                             new Authenticator(tokens, directory, hasher, basicCache)), new ApiHandler(endpoints));
             Channel serverChannel = new ServerBootstrap()
                     .group(group)

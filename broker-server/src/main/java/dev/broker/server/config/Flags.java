@@ -133,6 +133,12 @@ public final class Flags {
                     .meaning("open connections one client address (an IPv6 /64) may hold; 0 means no limit (set it"
                             + " so behind a local reverse proxy)"));
 
+    public static final Flag<Integer> REQUEST_TIMEOUT = declare(
+            Flag.integer("request_timeout", "SECONDS", 1, 3600)
+                    .defaultValue(30)
+                    .meaning("seconds from a request's first byte until the whole request (head and body) must have"
+                            + " arrived; later is a 408 and a close"));
+
     // --- advanced: the SSE fan-out and its snapshot caches. The defaults are what the benchmarks were run with.
 
     public static final Flag<Integer> SSE_DRAIN_INTERVAL_MS = declare(

@@ -102,7 +102,7 @@ class BrokerChannelInitializerTest {
     }
 
     private BrokerChannelInitializer initializer(Supplier<SslContext> tls, ConnectionLimits limits) {
-        return new BrokerChannelInitializer(tls, limits, "*", 1024, new InFlightRequests(), new StandIn(false),
+        return new BrokerChannelInitializer(tls, limits, 30, "*", 1024, new InFlightRequests(), new StandIn(false),
                 new StandIn(false), new StandIn(true));
     }
 
@@ -127,8 +127,8 @@ class BrokerChannelInitializerTest {
     void plainHttp() {
         EmbeddedChannel server = channel(initializer(null));
 
-        assertEquals(concat(List.of("idleTimeout", "flushConsolidation", "httpCodec"), REQUEST_HANDLERS),
-                names(server.pipeline()));
+        assertEquals(concat(List.of("idleTimeout", "flushConsolidation", "requestStart", "httpCodec",
+                "requestDeadline"), REQUEST_HANDLERS), names(server.pipeline()));
         assertEquals(List.of(server), requestChannels);
     }
 
@@ -186,8 +186,8 @@ class BrokerChannelInitializerTest {
 
         handshake(client, server);
 
-        assertEquals(concat(List.of("tls", "idleTimeout", "flushConsolidation", "httpCodec"), REQUEST_HANDLERS),
-                names(server.pipeline()));
+        assertEquals(concat(List.of("tls", "idleTimeout", "flushConsolidation", "requestStart", "httpCodec",
+                "requestDeadline"), REQUEST_HANDLERS), names(server.pipeline()));
     }
 
     @Test
@@ -199,6 +199,7 @@ class BrokerChannelInitializerTest {
                 new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
         handshake(client, server);
 
+        // The settings deadline left with the client's SETTINGS.
         assertEquals(List.of("tls", "h2Idle", "h2Codec", "h2Multiplex", "exceptions"), names(server.pipeline()));
         assertTrue(requestChannels.isEmpty(), "the connection itself takes no requests");
 
@@ -214,7 +215,7 @@ class BrokerChannelInitializerTest {
         Channel stream = requestChannels.get(0);
         assertTrue(stream instanceof Http2StreamChannel);
         assertEquals(server, stream.parent());
-        assertEquals(concat(List.of("httpCodec"), REQUEST_HANDLERS), names(stream.pipeline()));
+        assertEquals(concat(List.of("httpCodec", "requestDeadline"), REQUEST_HANDLERS), names(stream.pipeline()));
 
         StreamPipeline.install(stream, new StreamEnd());
         assertEquals(List.of("sseH2Encoder", "sseStream", "exceptions"), names(stream.pipeline()));
@@ -232,6 +233,7 @@ class BrokerChannelInitializerTest {
     @Test
     void everyRequestHandlerThatLeavesForAStreamIsNamed() {
         List<String> leaving = new ArrayList<>(REQUEST_HANDLERS);
+        leaving.addAll(List.of("requestStart", "requestDeadline"));
         leaving.remove("exceptions");
         assertTrue(HandlerNames.REQUEST_ONLY.containsAll(leaving), HandlerNames.REQUEST_ONLY.toString());
     }
