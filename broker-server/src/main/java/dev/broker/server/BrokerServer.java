@@ -79,6 +79,8 @@ public final class BrokerServer implements AutoCloseable {
     private final Storage storage;
     private final ExecutorService hashing;
     private final EventLoopGroup group;
+    /** Accepts connections and nothing else: a loop busy with its own connections would accept late. */
+    private final EventLoopGroup acceptor;
     private final SseHub hub;
     private final AutoCloseable feedSubscription;
     private final InFlightRequests inFlight;
@@ -86,12 +88,14 @@ public final class BrokerServer implements AutoCloseable {
     private final TlsService tls;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private BrokerServer(Storage storage, ExecutorService hashing, EventLoopGroup group, SseHub hub,
+    private BrokerServer(Storage storage, ExecutorService hashing, EventLoopGroup group, EventLoopGroup acceptor,
+                         SseHub hub,
                          AutoCloseable feedSubscription, InFlightRequests inFlight, Channel serverChannel,
                          TlsService tls) {
         this.storage = storage;
         this.hashing = hashing;
         this.group = group;
+        this.acceptor = acceptor;
         this.hub = hub;
         this.feedSubscription = feedSubscription;
         this.inFlight = inFlight;
@@ -107,6 +111,9 @@ public final class BrokerServer implements AutoCloseable {
         ExecutorService hashing = Executors.newFixedThreadPool(cores, new DefaultThreadFactory("broker-hash", true));
         Transport transport = Transport.best();
         EventLoopGroup group = transport.newGroup(cores);
+        // One thread of its own for accepting: on a loop that also serves connections, a flood of busy connections
+        // delayed the accept of a new one by 1 to 7 s (measured during a flood of password guesses).
+        EventLoopGroup acceptor = transport.newGroup(1, "broker-accept");
         try {
             UserDirectory directory = UserDirectory.load(storage.users());
             PasswordHasher hasher = new PasswordHasher(hashing);
@@ -140,10 +147,11 @@ public final class BrokerServer implements AutoCloseable {
             Supplier<SslContext> sslContexts = tls == null ? null : tls::currentContext;
             ConnectionLimits limits = connectionLimits(config);
             BrokerChannelInitializer initializer = new BrokerChannelInitializer(sslContexts, limits,
-                    config.get(REQUEST_TIMEOUT), config.get(ORIGIN), config.get(MAX_BODY), inFlight, new RouteHandler(), new AuthHandler(
-                            new Authenticator(tokens, directory, hasher, basicCache)), new ApiHandler(endpoints));
+                    config.get(REQUEST_TIMEOUT), config.get(ORIGIN), config.get(MAX_BODY), inFlight,
+                    new RouteHandler(), new AuthHandler(new Authenticator(tokens, directory, hasher, basicCache)),
+                    new ApiHandler(endpoints));
             Channel serverChannel = new ServerBootstrap()
-                    .group(group)
+                    .group(acceptor, group)
                     .channel(transport.serverChannelClass())
                     .option(ChannelOption.SO_BACKLOG, 4096)
                     .option(ChannelOption.SO_REUSEADDR, true)
@@ -159,13 +167,13 @@ public final class BrokerServer implements AutoCloseable {
             LOG.log(Level.INFO, "Broker listening on {0}:{1,number,#} ({2}, {3})", config.get(BIND),
                     ((InetSocketAddress) serverChannel.localAddress()).getPort(),
                     config.get(SECURE) ? "https" : "http", transport.name());
-            return new BrokerServer(storage, hashing, group, hub, feedSubscription, inFlight, serverChannel, tls);
+            return new BrokerServer(storage, hashing, group, acceptor, hub, feedSubscription, inFlight, serverChannel, tls);
         } catch (RuntimeException | Error e) {
-            cleanUpFailedStart(tls, group, hashing, storage);
+            cleanUpFailedStart(tls, group, acceptor, hashing, storage);
             throw e;
         } catch (Exception e) {
             // Netty rethrows a failed bind's checked NativeIoException ("Address already in use") undeclared.
-            cleanUpFailedStart(tls, group, hashing, storage);
+            cleanUpFailedStart(tls, group, acceptor, hashing, storage);
             throw new IllegalStateException("cannot listen on " + config.get(BIND) + ":" + config.get(PORT) + ": "
                     + e.getMessage(), e);
         }
@@ -193,11 +201,12 @@ public final class BrokerServer implements AutoCloseable {
                 config.get(SNAPSHOT_LINGER_MS));
     }
 
-    private static void cleanUpFailedStart(TlsService tls, EventLoopGroup group, ExecutorService hashing,
-                                           Storage storage) {
+    private static void cleanUpFailedStart(TlsService tls, EventLoopGroup group, EventLoopGroup acceptor,
+                                           ExecutorService hashing, Storage storage) {
         if (tls != null) {
             tls.close();
         }
+        acceptor.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         hashing.shutdownNow();
         storage.close();
@@ -223,6 +232,7 @@ public final class BrokerServer implements AutoCloseable {
             return;
         }
         serverChannel.close().syncUninterruptibly();
+        acceptor.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         if (tls != null) {
             tls.close();
         }
