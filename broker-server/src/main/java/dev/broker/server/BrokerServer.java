@@ -1,8 +1,11 @@
 package dev.broker.server;
 
 import static dev.broker.server.config.Flags.ADMIN_TOKEN;
+import static dev.broker.server.config.Flags.AUTH_FAILURES_PER_IP;
+import static dev.broker.server.config.Flags.AUTH_FAILURES_PER_USER;
 import static dev.broker.server.config.Flags.BIND;
 import static dev.broker.server.config.Flags.DB;
+import static dev.broker.server.config.Flags.HASH_QUEUE;
 import static dev.broker.server.config.Flags.HEARTBEAT;
 import static dev.broker.server.config.Flags.JWT_EXPIRY;
 import static dev.broker.server.config.Flags.JWT_SECRET;
@@ -28,8 +31,10 @@ import dev.broker.server.api.InsertEndpoint;
 import dev.broker.server.api.Route;
 import dev.broker.server.api.RouteHandler;
 import dev.broker.server.api.SessionEndpoints;
+import dev.broker.server.auth.AuthThrottle;
 import dev.broker.server.auth.Authenticator;
 import dev.broker.server.auth.BasicCredentialCache;
+import dev.broker.server.auth.HashWorkers;
 import dev.broker.server.auth.JwtTokens;
 import dev.broker.server.auth.PasswordHasher;
 import dev.broker.server.auth.UserDirectory;
@@ -52,13 +57,10 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.ssl.SslContext;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.util.EnumMap;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
@@ -77,7 +79,7 @@ public final class BrokerServer implements AutoCloseable {
     static final long DRAIN_SECONDS = 10;
 
     private final Storage storage;
-    private final ExecutorService hashing;
+    private final HashWorkers hashing;
     private final EventLoopGroup group;
     /** Accepts connections and nothing else: a loop busy with its own connections would accept late. */
     private final EventLoopGroup acceptor;
@@ -88,9 +90,8 @@ public final class BrokerServer implements AutoCloseable {
     private final TlsService tls;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private BrokerServer(Storage storage, ExecutorService hashing, EventLoopGroup group, EventLoopGroup acceptor,
-                         SseHub hub,
-                         AutoCloseable feedSubscription, InFlightRequests inFlight, Channel serverChannel,
+    private BrokerServer(Storage storage, HashWorkers hashing, EventLoopGroup group, EventLoopGroup acceptor,
+                         SseHub hub, AutoCloseable feedSubscription, InFlightRequests inFlight, Channel serverChannel,
                          TlsService tls) {
         this.storage = storage;
         this.hashing = hashing;
@@ -108,7 +109,7 @@ public final class BrokerServer implements AutoCloseable {
         TlsService tls = config.get(SECURE) ? TlsService.prepare(config) : null;
         Storage storage = RocksStorage.open(config.get(DB));
         int cores = Runtime.getRuntime().availableProcessors();
-        ExecutorService hashing = Executors.newFixedThreadPool(cores, new DefaultThreadFactory("broker-hash", true));
+        HashWorkers hashing = new HashWorkers(cores, config.get(HASH_QUEUE));
         Transport transport = Transport.best();
         EventLoopGroup group = transport.newGroup(cores);
         // One thread of its own for accepting: on a loop that also serves connections, a flood of busy connections
@@ -119,11 +120,12 @@ public final class BrokerServer implements AutoCloseable {
             PasswordHasher hasher = new PasswordHasher(hashing);
             JwtTokens tokens = new JwtTokens(config.get(JWT_SECRET), config.get(JWT_EXPIRY));
             BasicCredentialCache basicCache = new BasicCredentialCache();
+            AuthThrottle throttle = new AuthThrottle(config.get(AUTH_FAILURES_PER_USER), config.get(AUTH_FAILURES_PER_IP));
             SseHub hub = new SseHub(group, ByteBufAllocator.DEFAULT, storage.events(), sseSettings(config));
             AutoCloseable feedSubscription = storage.feed().subscribe(hub);
 
             AdminEndpoints admin = new AdminEndpoints(config.get(ADMIN_TOKEN), storage.users(), directory, hasher, basicCache, hub);
-            SessionEndpoints sessions = new SessionEndpoints(directory, hasher, tokens);
+            SessionEndpoints sessions = new SessionEndpoints(directory, hasher, tokens, throttle);
             Map<Route, Endpoint> endpoints = new EnumMap<>(Route.class);
             endpoints.put(Route.CREATE_USER, admin::createUser);
             endpoints.put(Route.REVOKE_USER, admin::revokeUser);
@@ -148,7 +150,8 @@ public final class BrokerServer implements AutoCloseable {
             ConnectionLimits limits = connectionLimits(config);
             BrokerChannelInitializer initializer = new BrokerChannelInitializer(sslContexts, limits,
                     config.get(REQUEST_TIMEOUT), config.get(ORIGIN), config.get(MAX_BODY), inFlight,
-                    new RouteHandler(), new AuthHandler(new Authenticator(tokens, directory, hasher, basicCache)),
+                    new RouteHandler(),
+                    new AuthHandler(new Authenticator(tokens, directory, hasher, basicCache, throttle)),
                     new ApiHandler(endpoints));
             Channel serverChannel = new ServerBootstrap()
                     .group(acceptor, group)
@@ -202,13 +205,13 @@ public final class BrokerServer implements AutoCloseable {
     }
 
     private static void cleanUpFailedStart(TlsService tls, EventLoopGroup group, EventLoopGroup acceptor,
-                                           ExecutorService hashing, Storage storage) {
+                                           HashWorkers hashing, Storage storage) {
         if (tls != null) {
             tls.close();
         }
         acceptor.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-        hashing.shutdownNow();
+        hashing.shutdown();
         storage.close();
     }
 
@@ -223,8 +226,9 @@ public final class BrokerServer implements AutoCloseable {
     }
 
     /**
-     * Graceful shutdown: stop accepting, refuse new requests, close the streams, wait for requests under way
-     * (so every insert already accepted is answered), then close the store and the threads. Idempotent.
+     * Graceful shutdown: stop accepting, refuse new requests and password checks still waiting for a hashing thread,
+     * close the streams, wait for requests under way (so every insert already accepted is answered), then close the
+     * store and the threads. Idempotent.
      */
     @Override
     public void close() {
@@ -237,6 +241,8 @@ public final class BrokerServer implements AutoCloseable {
             tls.close();
         }
         inFlight.startDraining();
+        // Password checks still waiting are answered (503) now, while the loops run, instead of holding up the drain.
+        hashing.shutdown();
         hub.closeAll();
         try {
             if (!inFlight.awaitIdle(DRAIN_SECONDS, TimeUnit.SECONDS)) {
@@ -252,7 +258,6 @@ public final class BrokerServer implements AutoCloseable {
         }
         storage.close();
         group.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly();
-        hashing.shutdown();
         try {
             hashing.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

@@ -1,5 +1,7 @@
 package dev.broker.server.api;
 
+import dev.broker.server.auth.HashingBusyException;
+import dev.broker.server.auth.TooManyAttemptsException;
 import dev.broker.server.http.HttpResponses;
 import dev.broker.server.http.ResponseSlot;
 import dev.broker.storage.StorageOverloadedException;
@@ -10,7 +12,10 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import java.lang.System.Logger.Level;
 import java.util.concurrent.CompletionException;
 
-/** Answers the endpoints share: the 500 for a failed operation, the 503 for an overloaded store. */
+/**
+ * Answers the endpoints share: the 500 for a failed operation, the 503 for an overloaded store, the 429 and 503 of
+ * password checks refused before hashing.
+ */
 public final class Replies {
 
     private static final System.Logger LOG = System.getLogger(Replies.class.getName());
@@ -25,10 +30,13 @@ public final class Replies {
     }
 
     /**
-     * Answers a failed operation: {@code 503} with {@code Retry-After} when the store is only overloaded (nothing
-     * was stored; the client should retry), {@code 500} otherwise.
+     * Answers a failed operation: {@code 503} with {@code Retry-After} when the store or the hashing queue is only
+     * overloaded (nothing was stored; the client should retry), {@code 500} otherwise.
      */
-    static void failed(ChannelHandlerContext ctx, ResponseSlot slot, String operation, Throwable failure) {
+    public static void failed(ChannelHandlerContext ctx, ResponseSlot slot, String operation, Throwable failure) {
+        if (passwordChecksRefused(ctx, slot, failure)) {
+            return;
+        }
         if (unwrap(failure) instanceof StorageOverloadedException) {
             FullHttpResponse response = HttpResponses.errorResponse(ctx.alloc(), HttpResponseStatus.SERVICE_UNAVAILABLE,
                     operation + " refused: the server is overloaded, retry shortly");
@@ -37,6 +45,31 @@ public final class Replies {
         } else {
             internalError(ctx, slot, operation, failure);
         }
+    }
+
+    /**
+     * Answers a password check that was refused before hashing, and returns true; false for any other failure.
+     * {@code 429} with {@code Retry-After} for too many failures of the username or address lately; {@code 503} with
+     * {@code Retry-After: 1} when the hashing queue is full.
+     */
+    static boolean passwordChecksRefused(ChannelHandlerContext ctx, ResponseSlot slot, Throwable failure) {
+        Throwable cause = unwrap(failure);
+        FullHttpResponse response;
+        String retryAfter;
+        if (cause instanceof TooManyAttemptsException limited) {
+            response = HttpResponses.errorResponse(ctx.alloc(), HttpResponseStatus.TOO_MANY_REQUESTS,
+                    limited.getMessage());
+            retryAfter = Long.toString(limited.retryAfterSeconds());
+        } else if (cause instanceof HashingBusyException busy) {
+            response = HttpResponses.errorResponse(ctx.alloc(), HttpResponseStatus.SERVICE_UNAVAILABLE,
+                    busy.getMessage());
+            retryAfter = "1";
+        } else {
+            return false;
+        }
+        response.headers().set(HttpHeaderNames.RETRY_AFTER, retryAfter);
+        HttpResponses.send(ctx, slot, response);
+        return true;
     }
 
     private static Throwable unwrap(Throwable failure) {

@@ -139,6 +139,26 @@ public final class Flags {
                     .meaning("seconds from a request's first byte until the whole request (head and body) must have"
                             + " arrived; later is a 408 and a close"));
 
+    public static final Flag<Integer> AUTH_FAILURES_PER_USER = declare(
+            Flag.integer("auth_failures_per_user", "PER_MINUTE", 0, 1_000_000)
+                    .defaultValue(10)
+                    .format(v -> v == 0 ? "0 (no limit)" : Integer.toString(v))
+                    .meaning("failed password checks per username per minute (a burst of as many, then one every"
+                            + " 60/N s); more is a 429 without hashing. 0 means no limit"));
+
+    public static final Flag<Integer> AUTH_FAILURES_PER_IP = declare(
+            Flag.integer("auth_failures_per_ip", "PER_MINUTE", 0, 1_000_000)
+                    .defaultValue(60)
+                    .format(v -> v == 0 ? "0 (no limit)" : Integer.toString(v))
+                    .meaning("failed password checks per client address (an IPv6 /64) per minute; more is a 429"
+                            + " without hashing. 0 means no limit"));
+
+    public static final Flag<Integer> HASH_QUEUE = declare(
+            Flag.integer("hash_queue", "COUNT", 1, 1_000_000)
+                    .defaultValue(32)
+                    .meaning("password checks that may wait for a hashing thread, in each of two lanes (clients and"
+                            + " usernames without recent failures go first); one more is a 503"));
+
     // --- advanced: the SSE fan-out and its snapshot caches. The defaults are what the benchmarks were run with.
 
     public static final Flag<Integer> SSE_DRAIN_INTERVAL_MS = declare(
