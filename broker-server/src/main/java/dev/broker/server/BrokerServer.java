@@ -257,12 +257,13 @@ public final class BrokerServer implements AutoCloseable {
             LOG.log(Level.WARNING, "shutdown: unsubscribing from the feed failed", e);
         }
         storage.close();
-        group.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly();
         try {
+            // The checks running when shutdown began continue on the loops: while these still run.
             hashing.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        group.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly();
         LOG.log(Level.INFO, "Broker stopped");
     }
 }

@@ -11,10 +11,11 @@ import java.util.function.LongSupplier;
 /**
  * Limits failed password checks per username and per client address, before any hashing: each key may fail N times
  * in a burst, then once every 60/N seconds (a token bucket, kept as the "theoretical arrival time" of the generic
- * cell rate algorithm: one {@code long} per key). A check takes its place in both buckets before it is hashed, so
+ * cell rate algorithm: a {@code long} per key, with the time of its last failure). A check takes its place in both buckets before it is hashed, so
  * that a hundred concurrent guesses cannot all slip in before the first one fails; a check that succeeds (or is never
  * hashed) gives the places back, so success never counts. A key out of places is refused at once with
- * {@link TooManyAttemptsException}, which says when the next place frees.
+ * {@link TooManyAttemptsException}, which says when the next place frees. A check whose username and address did
+ * not fail in the last minute, and have no other check under way, goes to the first {@linkplain HashLane lane}.
  *
  * <p>The buckets live in bounded Caffeine caches (at most {@value #MAX_KEYS} keys each, forgotten a minute after
  * their last use, when a bucket is full again anyway): a flood of made-up usernames costs bounded memory, and
@@ -85,7 +86,7 @@ public final class AuthThrottle {
             this.lane = lane;
         }
 
-        /** Where the check should wait: the second lane once the username or the address failed lately. */
+        /** Where the check should wait: the second lane when the username or the address failed in the last minute. */
         public HashLane lane() {
             return lane;
         }
@@ -95,8 +96,17 @@ public final class AuthThrottle {
             giveBack();
         }
 
-        /** The password was wrong (or the user unknown): the places stay taken until they free with time. */
+        /**
+         * The password was wrong (or the user unknown): the places stay taken until they free with time, and for a
+         * minute the username's and the address's checks go to the second lane.
+         */
         public void failed() {
+            if (user != null) {
+                users.failed(user);
+            }
+            if (client != null) {
+                clients.failed(client);
+            }
         }
 
         /** The password was never checked (the hashing queue was full): the places are given back. */
@@ -114,54 +124,73 @@ public final class AuthThrottle {
         }
     }
 
-    /** One token bucket per key, each a theoretical arrival time in {@code System.nanoTime()} terms. */
+    /**
+     * A key's bucket: its theoretical arrival time in {@code System.nanoTime()} terms, and when it last failed. Not
+     * the arrival time alone tells whether it failed lately: checks given back, or a slow trickle of failures, let it
+     * fall behind the clock within seconds.
+     */
+    private record Bucket(long arrival, boolean failed, long lastFailure) {
+    }
+
+    /** One token bucket per key. */
     private static final class Buckets<K> {
         private final long interval;
         private final long tolerance;
         private final LongSupplier clock;
-        private final ConcurrentMap<K, Long> arrivals;
+        private final ConcurrentMap<K, Bucket> buckets;
 
         Buckets(int perMinute, LongSupplier clock) {
             this.interval = MINUTE_NANOS / perMinute;
             this.tolerance = interval * (perMinute - 1);
             this.clock = clock;
-            Cache<K, Long> cache = Caffeine.newBuilder()
+            Cache<K, Bucket> cache = Caffeine.newBuilder()
                     .maximumSize(MAX_KEYS)
-                    // By then the bucket is full again: forgetting it changes nothing.
-                    .expireAfterWrite(Duration.ofNanos(tolerance + interval))
+                    // By then the bucket is full again and its last failure a minute old: forgetting it changes nothing.
+                    .expireAfterWrite(Duration.ofNanos(Math.max(MINUTE_NANOS, tolerance + interval)))
                     .ticker(clock::getAsLong)
                     // Maintenance on the calling thread: no hand-off to the common pool per failed login.
                     .executor(Runnable::run)
                     .build();
-            this.arrivals = cache.asMap();
+            this.buckets = cache.asMap();
         }
 
         /**
-         * Takes a place for {@code key}; returns whether the bucket was full (no failure or check under way lately).
+         * Takes a place for {@code key}; returns whether the key is clean: no failure in the last minute, and no
+         * check under way (so that of a burst of concurrent guesses from a new address, only the first is clean).
          *
          * @throws TooManyAttemptsException when no place is left
          */
         boolean take(K key) {
             long now = clock.getAsLong();
             long[] wait = {0};
-            boolean[] full = {false};
-            arrivals.compute(key, (k, arrival) -> {
-                long from = arrival == null ? now : Math.max(arrival, now);
+            boolean[] clean = {true};
+            buckets.compute(key, (k, bucket) -> {
+                if (bucket == null) {
+                    return new Bucket(now + interval, false, 0);
+                }
+                long from = Math.max(bucket.arrival(), now);
                 if (from - now > tolerance) {
                     wait[0] = from - now - tolerance;
-                    return arrival;
+                    return bucket;
                 }
-                full[0] = from == now;
-                return from + interval;
+                clean[0] = bucket.arrival() <= now && (!bucket.failed() || now - bucket.lastFailure() >= MINUTE_NANOS);
+                return new Bucket(from + interval, bucket.failed(), bucket.lastFailure());
             });
             if (wait[0] > 0) {
                 throw new TooManyAttemptsException(Math.max(1, (wait[0] + 999_999_999L) / 1_000_000_000L));
             }
-            return full[0];
+            return clean[0];
         }
 
         void giveBack(K key) {
-            arrivals.computeIfPresent(key, (k, arrival) -> arrival - interval);
+            buckets.computeIfPresent(key, (k, bucket) ->
+                    new Bucket(bucket.arrival() - interval, bucket.failed(), bucket.lastFailure()));
+        }
+
+        void failed(K key) {
+            long now = clock.getAsLong();
+            buckets.compute(key, (k, bucket) ->
+                    new Bucket(bucket == null ? now + interval : bucket.arrival(), true, now));
         }
     }
 }

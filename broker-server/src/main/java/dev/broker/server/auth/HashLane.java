@@ -5,8 +5,8 @@ package dev.broker.server.auth;
  * and one of the second only when the first is empty; each lane holds a bounded number of checks.
  */
 public enum HashLane {
-    /** Neither the username nor the client address failed recently: someone who probably knows the password. */
+    /** Neither the username nor the client address failed in the last minute: probably someone who knows it. */
     FIRST,
-    /** The username or the address failed recently: served when the first lane leaves room. */
+    /** The username or the address failed in the last minute: served when the first lane is empty. */
     SECOND
 }

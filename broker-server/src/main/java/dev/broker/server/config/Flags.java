@@ -156,8 +156,8 @@ public final class Flags {
     public static final Flag<Integer> HASH_QUEUE = declare(
             Flag.integer("hash_queue", "COUNT", 1, 1_000_000)
                     .defaultValue(32)
-                    .meaning("password checks that may wait for a hashing thread, in each of two lanes (clients and"
-                            + " usernames without recent failures go first); one more is a 503"));
+                    .meaning("password checks that may wait for a hashing thread, in each of two lanes (usernames and"
+                            + " addresses without a failure in the last minute go first); one more is a 503"));
 
     // --- advanced: the SSE fan-out and its snapshot caches. The defaults are what the benchmarks were run with.
 

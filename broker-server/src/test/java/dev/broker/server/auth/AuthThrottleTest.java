@@ -107,8 +107,21 @@ class AuthThrottleTest {
         throttle.begin("eve", alice).failed();
         assertEquals(HashLane.SECOND, lane(throttle, "eve", address("192.0.2.9"), true), "the username failed lately");
 
-        now.addAndGet(60 * SECOND);
+        now.addAndGet(30 * SECOND);
+        assertEquals(HashLane.SECOND, lane(throttle, "ada", bob, true),
+                "the address's bucket is full again, but it failed within the minute");
+        now.addAndGet(30 * SECOND);
         assertEquals(HashLane.FIRST, lane(throttle, "eve", bob, true), "both were forgiven with time");
+    }
+
+    @Test
+    void ofConcurrentChecksFromANewAddressOnlyTheFirstIsClean() {
+        AuthThrottle throttle = throttle(10, 60);
+        AuthThrottle.Attempt first = throttle.begin("nobody-1", bob);
+
+        assertEquals(HashLane.FIRST, first.lane());
+        assertEquals(HashLane.SECOND, throttle.begin("nobody-2", bob).lane(), "the address has a check under way");
+        assertEquals(HashLane.FIRST, throttle.begin("ada", alice).lane(), "another address has not");
     }
 
     private static HashLane lane(AuthThrottle throttle, String username, InetAddress client, boolean succeed) {
