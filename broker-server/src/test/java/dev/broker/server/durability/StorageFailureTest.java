@@ -12,6 +12,7 @@ import dev.broker.server.testing.RawHttp;
 import dev.broker.server.testing.SseClient;
 import dev.broker.server.testing.TestBroker;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -22,17 +23,19 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The unlucky operator's afternoon, for real: a server process limited to {@link #OPEN_FILES} descriptors is
- * flooded with connections until it has none left, and RocksDB fails the WAL write that needs a new log file
- * ("Too many open files"). While that lasts, writes answer 503 with Retry-After and /healthz answers 503; once the
- * flood is gone the store reopens by itself, /healthz answers 200 again within {@link #RECOVERY_BOUND}, and every
- * insert acknowledged before the failure is still there.
+ * The unlucky operator's afternoon, for real, in a forked server: RocksDB fails a WAL write because the process
+ * has no descriptor left (limited to {@link #OPEN_FILES} and flooded with connections) or because the disk is full
+ * (a small tmpfs, filled up; root only). Big inserts make RocksDB switch memtables, which needs a new WAL file.
+ * While the cause lasts, writes answer 503 with Retry-After and /healthz answers 503; once it is removed the store
+ * reopens by itself, /healthz answers 200 again within {@link #RECOVERY_BOUND}, and every insert acknowledged
+ * before the failure is still there.
  */
 @Timeout(180)
 class StorageFailureTest {
@@ -46,90 +49,180 @@ class StorageFailureTest {
      */
     private static final int BIG_DATA_CHARS = 900_000;
     private static final int MAX_BIG_INSERTS = 80;
+    /** The full-disk test's tmpfs: the 17 MiB the WAL preallocates fit, and the recovered memtable's flush. */
+    private static final int SMALL_DISK_MIB = 64;
     /** Recovery retries every 2 s at most; reopening takes well under a second. */
     private static final Duration RECOVERY_BOUND = Duration.ofSeconds(15);
 
     @TempDir
     Path dir;
 
+    /** What makes the store fail its writes, for as long as the test wants. */
+    private interface Cause {
+        /** Words of the /healthz reason while it lasts. */
+        String reason();
+
+        void begin() throws Exception;
+
+        void end() throws Exception;
+    }
+
     @Test
-    void writesAnswer503WhileTheStoreCannotWriteAndRecoverOnceDescriptorsAreFree() throws Exception {
+    void writesAnswer503WhileNoDescriptorIsLeftAndRecoverOnceConnectionsClose() throws Exception {
         assumeTrue(Files.isDirectory(Path.of("/proc/self/fd")), "counts the server's descriptors in /proc (Linux)");
         try (ForkedBroker fork = ForkedBroker.startWithOpenFilesLimit(dir.resolve("db"), Duration.ofSeconds(60),
-                OPEN_FILES);
-             RawHttp control = RawHttp.connect(fork.port())) {
-            try {
-                runScenario(fork, control);
-            } catch (AssertionError | RuntimeException e) {
-                throw new AssertionError(e.getMessage() + "; server stderr:\n" + fork.stderr(), e);
-            }
+                OPEN_FILES)) {
+            List<Socket> flood = new ArrayList<>();
+            run(fork, new Cause() {
+                @Override
+                public String reason() {
+                    return "too many open files";
+                }
+
+                @Override
+                public void begin() throws Exception {
+                    flood.addAll(floodUntilNoDescriptorIsLeft(fork));
+                }
+
+                @Override
+                public void end() throws IOException {
+                    for (Socket socket : flood) {
+                        socket.close();
+                    }
+                }
+            });
         }
     }
 
-    private static void runScenario(ForkedBroker fork, RawHttp control) throws Exception {
-        {
-            // One connection, opened before the flood and kept alive, carries every request until it is released.
-            assertEquals(200, createUser(control, "alice").status(), fork.stderr());
-            String jwt = JSON.readTree(post(control, "/login", "{\"username\":\"alice\",\"password\":\"pw-alice\"}",
-                    null).bodyText()).get("jwt").asText();
-            Map<Long, String> acknowledged = new LinkedHashMap<>();
-            for (int i = 0; i < 5; i++) {
-                String data = "{\"small\":" + i + "}";
-                acknowledged.put(insertOk(control, jwt, "small", data), "small " + data);
-            }
+    @Test
+    void writesAnswer503WhileTheDiskIsFullAndRecoverOnceThereIsRoom() throws Exception {
+        assumeTrue(isRoot(), "mounts a small tmpfs as the server's disk: needs root (CI runs as root)");
+        // The mount is the database directory itself, so that the server's stderr (next to it) stays writable.
+        Path disk = dir.resolve("small-disk");
+        Files.createDirectories(disk);
+        assumeTrue(command("mount", "-t", "tmpfs", "-o", "size=" + SMALL_DISK_MIB + "m", "tmpfs", disk.toString()),
+                "cannot mount a tmpfs here");
+        try (ForkedBroker fork = ForkedBroker.start(disk, Duration.ofSeconds(60))) {
+            Path filler = disk.resolve("filler");
+            run(fork, new Cause() {
+                @Override
+                public String reason() {
+                    return "no space left on device";
+                }
 
-            List<Socket> flood = floodUntilNoDescriptorIsLeft(fork);
-            RawHttp.Response failed = null;
-            for (int i = 0; i < MAX_BIG_INSERTS && failed == null; i++) {
-                String data = "{\"big\":" + i + ",\"pad\":\"" + "x".repeat(BIG_DATA_CHARS) + "\"}";
-                RawHttp.Response answer = insert(control, jwt, "big", data);
-                if (answer.status() == 200) {
-                    acknowledged.put(id(answer), "big " + data);
-                } else {
-                    failed = answer;
+                @Override
+                public void begin() throws IOException {
+                    fill(filler);
+                }
+
+                @Override
+                public void end() throws IOException {
+                    Files.delete(filler);
+                }
+            });
+        } finally {
+            command("umount", disk.toString());
+        }
+    }
+
+    private static void run(ForkedBroker fork, Cause cause) throws Exception {
+        // One connection, opened before the cause and kept alive, carries every request until it ends.
+        try (RawHttp control = RawHttp.connect(fork.port())) {
+            runScenario(fork, control, cause);
+        } catch (AssertionError | RuntimeException e) {
+            throw new AssertionError(e.getMessage() + "; server stderr:\n" + fork.stderr(), e);
+        }
+    }
+
+    private static void runScenario(ForkedBroker fork, RawHttp control, Cause cause) throws Exception {
+        assertEquals(200, createUser(control, "alice").status());
+        String jwt = JSON.readTree(post(control, "/login", "{\"username\":\"alice\",\"password\":\"pw-alice\"}",
+                null).bodyText()).get("jwt").asText();
+        Map<Long, String> acknowledged = new LinkedHashMap<>();
+        for (int i = 0; i < 5; i++) {
+            String data = "{\"small\":" + i + "}";
+            acknowledged.put(insertOk(control, jwt, "small", data), "small " + data);
+        }
+
+        cause.begin();
+        RawHttp.Response failed = null;
+        for (int i = 0; i < MAX_BIG_INSERTS && failed == null; i++) {
+            String data = "{\"big\":" + i + ",\"pad\":\"" + "x".repeat(BIG_DATA_CHARS) + "\"}";
+            RawHttp.Response answer = insert(control, jwt, "big", data);
+            if (answer.status() == 200) {
+                acknowledged.put(id(answer), "big " + data);
+            } else {
+                failed = answer;
+            }
+        }
+        assertNotNull(failed, "no insert failed in " + MAX_BIG_INSERTS + " big ones");
+        assertUnavailable(failed, "insert");
+
+        // Still failing while the cause lasts: every write is refused with 503, never 500.
+        assertUnavailable(insert(control, jwt, "small", "1"), "insert");
+        assertUnavailable(createUser(control, "bob"), "create_user");
+        assertUnavailable(post(control, "/revoke_user", "{\"admin_token\":\"" + TestBroker.ADMIN_TOKEN
+                + "\",\"username\":\"alice\"}", null), "revoke_user");
+        RawHttp.Response health = get(control, "/healthz");
+        assertEquals(503, health.status(), health.bodyText());
+        assertTrue(health.bodyText().contains(cause.reason()), health.bodyText());
+        Thread.sleep(3_000);
+        assertEquals(503, get(control, "/healthz").status(), "no recovery while the cause lasts");
+
+        cause.end();
+        long ended = System.nanoTime();
+        while (get(control, "/healthz").status() != 200) {
+            assertTrue(System.nanoTime() - ended < RECOVERY_BOUND.toNanos(), "not healthy " + RECOVERY_BOUND
+                    + " after the cause was removed");
+            Thread.sleep(100);
+        }
+        System.out.println("StorageFailureTest (" + cause.reason() + "): healthy again "
+                + (System.nanoTime() - ended) / 1_000_000 + " ms after the cause was removed");
+
+        long after = insertOk(control, jwt, "after", "\"recovered\"");
+        acknowledged.put(after, "after \"recovered\"");
+        assertEquals(200, createUser(control, "bob").status());
+        long maxBefore = acknowledged.keySet().stream().filter(id -> id != after).mapToLong(Long::longValue)
+                .max().orElseThrow();
+        assertTrue(after > maxBefore + 1, "the failed insert's id " + (maxBefore + 1) + " must not be reused");
+        assertEverythingAcknowledgedIsThere(fork.port(), jwt, acknowledged, after);
+
+        // Said once, not once per request.
+        String log = fork.stderr();
+        assertEquals(1, count(log, "writes are refused until the database is reopened"), log);
+        assertEquals(1, count(log, "recovered, writes accepted again"), log);
+        assertEquals(0, count(log, "insert failed"), log);
+    }
+
+    /** Writes zeros until the disk says ENOSPC, in ever smaller pieces, so that not one block is left. */
+    private static void fill(Path filler) throws IOException {
+        try (OutputStream out = Files.newOutputStream(filler)) {
+            for (int chunk = 1 << 20; chunk >= 512; chunk /= 2) {
+                byte[] zeros = new byte[chunk];
+                try {
+                    while (true) {
+                        out.write(zeros);
+                    }
+                } catch (IOException full) {
+                    // the next, smaller chunk may still fit
                 }
             }
-            assertNotNull(failed, "no insert failed in " + MAX_BIG_INSERTS + " big ones; server stderr: "
-                    + fork.stderr());
-            assertUnavailable(failed, "insert");
-
-            // Still failing while the descriptors are taken: every write is refused with 503, never 500.
-            assertUnavailable(insert(control, jwt, "small", "1"), "insert");
-            assertUnavailable(createUser(control, "bob"), "create_user");
-            assertUnavailable(post(control, "/revoke_user", "{\"admin_token\":\"" + TestBroker.ADMIN_TOKEN
-                    + "\",\"username\":\"alice\"}", null), "revoke_user");
-            RawHttp.Response health = get(control, "/healthz");
-            assertEquals(503, health.status(), health.bodyText());
-            assertTrue(health.bodyText().contains("too many open files"), health.bodyText());
-            Thread.sleep(3_000);
-            assertEquals(503, get(control, "/healthz").status(), "no recovery while the flood lasts");
-
-            for (Socket socket : flood) {
-                socket.close();
-            }
-            long released = System.nanoTime();
-            while (get(control, "/healthz").status() != 200) {
-                assertTrue(System.nanoTime() - released < RECOVERY_BOUND.toNanos(), "not healthy "
-                        + RECOVERY_BOUND + " after the flood ended; server stderr: " + fork.stderr());
-                Thread.sleep(100);
-            }
-            long recoveryMillis = (System.nanoTime() - released) / 1_000_000;
-            System.out.println("StorageFailureTest: healthy again " + recoveryMillis + " ms after the flood ended");
-
-            long after = insertOk(control, jwt, "after", "\"recovered\"");
-            acknowledged.put(after, "after \"recovered\"");
-            assertEquals(200, createUser(control, "bob").status());
-            long maxBefore = acknowledged.keySet().stream().filter(id -> id != after).mapToLong(Long::longValue)
-                    .max().orElseThrow();
-            assertTrue(after > maxBefore + 1, "the failed insert's id " + (maxBefore + 1) + " must not be reused");
-            assertEverythingAcknowledgedIsThere(fork.port(), jwt, acknowledged, after);
-
-            // Said once, not once per request.
-            String log = fork.stderr();
-            assertEquals(1, count(log, "writes are refused until the database is reopened"), log);
-            assertEquals(1, count(log, "recovered, writes accepted again"), log);
-            assertEquals(0, count(log, "insert failed"), log);
+        } catch (IOException closingAFullFile) {
+            // tmpfs has nothing to flush; the bytes are there
         }
+        assertTrue(Files.getFileStore(filler).getUsableSpace() < 4096, "the disk is not full");
+    }
+
+    private static boolean isRoot() throws Exception {
+        Process id = new ProcessBuilder("id", "-u").redirectErrorStream(true).start();
+        String uid = new String(id.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
+        return id.waitFor() == 0 && uid.equals("0");
+    }
+
+    private static boolean command(String... command) throws Exception {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        return process.waitFor(30, TimeUnit.SECONDS) && process.exitValue() == 0;
     }
 
     /**
