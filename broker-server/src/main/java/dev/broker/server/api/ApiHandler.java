@@ -1,22 +1,23 @@
 package dev.broker.server.api;
 
-import dev.broker.server.http.ApiRequest;
-import dev.broker.server.http.BadRequestException;
 import dev.broker.server.http.HttpResponses;
-import dev.broker.server.http.Route;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import java.lang.System.Logger.Level;
 import java.util.EnumMap;
 import java.util.Map;
 
 /**
- * Hands each routed, authenticated request to its {@link Endpoint}, answers {@code 400} for a body the endpoint
- * refused, and releases the request afterwards.
+ * Hands each routed, authenticated request to its {@link Endpoint}, and releases the request afterwards. Answers
+ * itself, through the request's slot: {@code 400} for a body the endpoint refused, {@code 500} and a close for an
+ * endpoint that threw.
  */
 @Sharable
 public final class ApiHandler extends SimpleChannelInboundHandler<ApiRequest> {
+
+    private static final System.Logger LOG = System.getLogger(ApiHandler.class.getName());
 
     private final Map<Route, Endpoint> endpoints;
 
@@ -38,6 +39,11 @@ public final class ApiHandler extends SimpleChannelInboundHandler<ApiRequest> {
             endpoints.get(request.route()).handle(ctx, request);
         } catch (BadRequestException e) {
             HttpResponses.error(ctx, request.slot(), HttpResponseStatus.BAD_REQUEST, e.getMessage());
+        } catch (RuntimeException e) {
+            // Answered here, in the request's own turn; the exception handler could only tell the connection.
+            LOG.log(Level.WARNING, request.route().path() + " failed on connection from "
+                    + ctx.channel().remoteAddress(), e);
+            HttpResponses.errorAndClose(ctx, request.slot(), HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error");
         } finally {
             request.release();
         }

@@ -1,7 +1,5 @@
 package dev.broker.server.api;
 
-import dev.broker.server.http.ApiRequest;
-import dev.broker.server.http.BadRequestException;
 import io.netty.channel.ChannelHandlerContext;
 
 /**

@@ -1,45 +1,26 @@
 package dev.broker.server.api;
 
-import com.fasterxml.jackson.core.JsonGenerator;
 import dev.broker.server.http.HttpResponses;
-import dev.broker.server.http.Json;
 import dev.broker.server.http.ResponseSlot;
 import dev.broker.storage.StorageOverloadedException;
 import dev.broker.storage.StorageUnavailableException;
-import dev.broker.storage.User;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.util.concurrent.CompletionException;
 
-/** Helpers the endpoints share: the user object of the admin endpoints, and the 500 for a failed operation. */
-final class Replies {
+/** Answers the endpoints share: the 500 for a failed operation, the 503 for an overloaded or unwritable store. */
+public final class Replies {
 
     private static final System.Logger LOG = System.getLogger(Replies.class.getName());
 
     private Replies() {
     }
 
-    /** {@code {"id", "username", "tenant_name", "revoked", "password": "***"}}: the password hash never leaves. */
-    static void writeUser(JsonGenerator g, User user) throws IOException {
-        g.writeStartObject();
-        g.writeStringField("id", user.id());
-        g.writeStringField("username", user.username());
-        g.writeStringField("tenant_name", user.tenant());
-        g.writeBooleanField("revoked", user.revoked());
-        g.writeStringField("password", "***");
-        g.writeEndObject();
-    }
-
-    static void writeUser(ChannelHandlerContext ctx, ResponseSlot slot, User user) {
-        HttpResponses.json(ctx, slot, HttpResponseStatus.OK, Json.write(ctx.alloc(), g -> writeUser(g, user)));
-    }
-
     /** Answers 500 for a storage (or other) failure, after logging it once. */
-    static void internalError(ChannelHandlerContext ctx, ResponseSlot slot, String operation, Throwable failure) {
+    public static void internalError(ChannelHandlerContext ctx, ResponseSlot slot, String operation, Throwable failure) {
         LOG.log(Level.ERROR, operation + " failed", unwrap(failure));
         HttpResponses.error(ctx, slot, HttpResponseStatus.INTERNAL_SERVER_ERROR, operation + " failed");
     }
@@ -52,7 +33,7 @@ final class Replies {
      * write at the moment and is recovering (the storage logged that once; the client should retry), {@code 500}
      * otherwise.
      */
-    static void failed(ChannelHandlerContext ctx, ResponseSlot slot, String operation, Throwable failure) {
+    public static void failed(ChannelHandlerContext ctx, ResponseSlot slot, String operation, Throwable failure) {
         Throwable cause = unwrap(failure);
         if (cause instanceof StorageOverloadedException) {
             unavailable(ctx, slot, operation + " refused: the server is overloaded, retry shortly", "1");

@@ -19,9 +19,9 @@ import io.netty.util.ReferenceCountUtil;
  * Aggregates a request into one {@code FullHttpRequest}, refusing bodies over the limit. The refusal is not written
  * here: a pipelined request before this one may still be waiting for its response, and responses leave in request
  * order. Instead the oversized request travels on, bodiless, with a failed decoder result
- * ({@link TooLongHttpContentException}); the {@link RequestSequencer} keeps it in turn and the {@link RouteHandler}
- * answers {@code 413} with the contract's JSON error body and closes the connection (the rest of the oversized body
- * is still on the wire and reading it would cost what the limit is there to save).
+ * ({@link TooLongHttpContentException}); the {@link RequestSequencer} gives it a slot in turn and the router answers
+ * {@code 413} through it with the contract's JSON error body and closes the connection (the rest of the oversized
+ * body is still on the wire and reading it would cost what the limit is there to save).
  */
 public final class BodyLimitAggregator extends HttpObjectAggregator {
 

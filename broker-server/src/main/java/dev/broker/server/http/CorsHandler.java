@@ -4,22 +4,19 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.util.ReferenceCountUtil;
 
 /**
- * CORS. Sits right after the {@link RequestSequencer}, so that a pipelined preflight is answered in turn, and above
- * every handler that answers a request (router, auth, endpoints, exception handler): each response gets
- * {@code Access-Control-Allow-Origin}. Answers {@code OPTIONS} preflights with {@code 204} and the allowed methods
- * and headers, swallowing any body the preflight carried.
+ * CORS. Sits right after the {@link RequestSequencer}, so that a pipelined preflight is answered in turn (through
+ * its slot), and above every handler that answers a request (router, auth, endpoints, exception handler): each
+ * response gets {@code Access-Control-Allow-Origin}. Answers {@code OPTIONS} preflights with {@code 204} and the
+ * allowed methods and headers, releasing any body the preflight carried.
  */
 public final class CorsHandler extends ChannelDuplexHandler {
 
@@ -28,8 +25,6 @@ public final class CorsHandler extends ChannelDuplexHandler {
     static final String MAX_AGE_SECONDS = "86400";
 
     private final String origin;
-    /** True between a preflight's head and its last content, whose pieces are dropped. */
-    private boolean discardingPreflightBody;
 
     public CorsHandler(String origin) {
         this.origin = origin;
@@ -37,11 +32,9 @@ public final class CorsHandler extends ChannelDuplexHandler {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (msg instanceof HttpRequest request && HttpMethod.OPTIONS.equals(request.method())
-                && request.decoderResult().isSuccess()) {
-            ResponseSlot slot = ResponseSlot.of(ctx.channel(), request);
-            discardingPreflightBody = !(msg instanceof LastHttpContent);
-            ReferenceCountUtil.release(msg);
+        if (msg instanceof SlottedRequest slotted && isPreflight(slotted.request())) {
+            ResponseSlot slot = slotted.slot();
+            slotted.release();
             FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NO_CONTENT);
             response.headers()
                     .set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_METHODS, ALLOWED_METHODS)
@@ -52,17 +45,19 @@ public final class CorsHandler extends ChannelDuplexHandler {
             HttpResponses.empty(ctx, slot, response);
             return;
         }
-        if (discardingPreflightBody && msg instanceof HttpContent) {
-            discardingPreflightBody = !(msg instanceof LastHttpContent);
-            ReferenceCountUtil.release(msg);
-            return;
-        }
         ctx.fireChannelRead(msg);
+    }
+
+    /** A well-formed {@code OPTIONS}; a malformed one is left for the router's 400. */
+    private static boolean isPreflight(FullHttpRequest request) {
+        return HttpMethod.OPTIONS.equals(request.method()) && request.decoderResult().isSuccess();
     }
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        if (msg instanceof HttpResponse response) {
+        if (msg instanceof SlottedResponse slotted) {
+            allowOrigin(slotted.response());
+        } else if (msg instanceof HttpResponse response) {
             allowOrigin(response);
         }
         ctx.write(msg, promise);

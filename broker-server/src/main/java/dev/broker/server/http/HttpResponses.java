@@ -7,19 +7,23 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundInvoker;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The one place that writes a complete JSON response: status, body, {@code Content-Length} and the
  * keep-alive-or-close decision. (CORS headers are added on the way out by {@link CorsHandler}.) Each response is
- * written into its request's {@link ResponseSlot}, which the {@link RequestSequencer} uses to keep pipelined
- * responses in request order.
+ * written through its request's {@link ResponseSlot}, so that the {@link RequestSequencer} puts it in request order;
+ * only {@link #lastWords} answers no request in particular.
  */
 public final class HttpResponses {
 
@@ -46,7 +50,7 @@ public final class HttpResponses {
     }
 
     private static FullHttpResponse jsonResponse(HttpResponseStatus status, ByteBuf body) {
-        FullHttpResponse response = new SequencedResponse(status, body);
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
         response.headers()
                 .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
@@ -57,14 +61,25 @@ public final class HttpResponses {
     static final long LINGER_MILLIS = 2_000;
 
     /**
-     * Writes an error and closes the connection: for requests that leave the stream in an unknown state. It answers
-     * the request being dispatched, if any, else the oldest one not yet answered (see {@link RequestSequencer}). The
-     * close lingers: closing a socket with unread input (the rest of an oversized body, say) resets the connection, and
-     * the reset can destroy the response before the client has read it. So the output is shut down after the
-     * response (the client reads it, then end of stream) and whatever the client still sends is read and dropped
-     * until it closes or {@link #LINGER_MILLIS} pass.
+     * Answers the request with an error and closes the connection: for requests that leave the stream in an unknown
+     * state (malformed HTTP, a body over the limit). The close lingers: closing a socket with unread input (the rest
+     * of an oversized body, say) resets the connection, and the reset can destroy the response before the client has
+     * read it. So the output is shut down after the response (the client reads it, then end of stream) and whatever
+     * the client still sends is read and dropped until it closes or {@link #LINGER_MILLIS} pass.
      */
-    public static void errorAndClose(ChannelHandlerContext ctx, HttpResponseStatus status, String message) {
+    public static void errorAndClose(ChannelHandlerContext ctx, ResponseSlot slot, HttpResponseStatus status,
+                                     String message) {
+        FullHttpResponse response = errorResponse(ctx.alloc(), status, message);
+        response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        slot.closing().writeAndFlush(ctx, response).addListener(LINGERING_CLOSE);
+    }
+
+    /**
+     * Writes an error that ends the connection, in no request's slot: the exception handler's, which cannot tell
+     * which request failed. The {@link RequestSequencer} gives it to the oldest request not yet answered (or lets it
+     * out at once when none is under way) and abandons the rest. Closes like {@link #errorAndClose}.
+     */
+    public static void lastWords(ChannelHandlerContext ctx, HttpResponseStatus status, String message) {
         FullHttpResponse response = errorResponse(ctx.alloc(), status, message);
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         ctx.writeAndFlush(response).addListener(LINGERING_CLOSE);
@@ -73,7 +88,7 @@ public final class HttpResponses {
     private static final ChannelFutureListener LINGERING_CLOSE = written -> {
         Channel channel = written.channel();
         if (!written.isSuccess() || !channel.isActive() || !(channel instanceof DuplexChannel duplex)
-                || channel.pipeline().get(HandlerNames.TLS) != null) {
+                || channel.pipeline().get(SslHandler.class) != null) {
             channel.close();
             return;
         }
@@ -114,20 +129,18 @@ public final class HttpResponses {
         send(ctx, slot, response);
     }
 
-    /** Writes a complete response (ownership taken) into its slot; closes afterwards unless keep-alive. */
-    public static void send(ChannelHandlerContext ctx, ResponseSlot slot, FullHttpResponse response) {
-        SequencedResponse sequenced = response instanceof SequencedResponse own ? own : new SequencedResponse(response);
-        send(ctx, slot.keepAlive(), sequenced.answering(slot.ordinal()));
-    }
-
-    private static void send(ChannelHandlerContext ctx, boolean keepAlive, FullHttpResponse response) {
-        if (keepAlive) {
+    /**
+     * Writes a complete response (ownership taken) into its slot; closes afterwards unless keep-alive. {@code out}
+     * is the writer's context, or the channel (the sequencer's refusals start at the tail, to pass CORS).
+     */
+    public static void send(ChannelOutboundInvoker out, ResponseSlot slot, FullHttpResponse response) {
+        if (slot.keepAlive()) {
             // Redundant for HTTP/1.1, but an HTTP/1.0 client keeps the connection only when told to.
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-            ctx.writeAndFlush(response, ctx.voidPromise());
+            slot.writeAndFlush(out, response, out.voidPromise());
         } else {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+            slot.writeAndFlush(out, response).addListener(ChannelFutureListener.CLOSE);
         }
     }
 }

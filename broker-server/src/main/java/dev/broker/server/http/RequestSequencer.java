@@ -1,21 +1,16 @@
 package dev.broker.server.http;
 
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import java.lang.System.Logger.Level;
 import java.nio.channels.ClosedChannelException;
@@ -24,15 +19,13 @@ import java.util.ArrayDeque;
 /**
  * Pipelined requests run concurrently; their responses leave in request order (RFC 9112 §9.3.2).
  *
- * <p><b>Slots.</b> Each request it dispatches gets the next ordinal of the connection (0, 1, 2, …), which travels
- * with it as its {@link ResponseSlot} (the router reads it with {@link ResponseSlot#of} while the request is being
- * dispatched). A response finds its slot in one of three ways: a {@link SequencedResponse} (everything written through
- * {@link HttpResponses}) names it; any other response written while a request is being dispatched — synchronously,
- * inside this handler's {@code channelRead} — answers that request; any other response written later answers the
- * oldest request not yet answered (the SSE head, which is always alone, and the exception handler's last words).
- * The response of the oldest request is written at once, and with it every complete response already held for the
- * requests after it; a response whose turn has not come is held (only complete responses can be held). The caller's
- * flush then sends the whole run.
+ * <p><b>Slots.</b> Each request it dispatches gets the next ordinal of the connection (0, 1, 2, …) in a
+ * {@link ResponseSlot}, and travels on in a {@link SlottedRequest}: every handler after this one answers through the
+ * slot it was given. The response of the oldest request is written at once, and with it every complete response
+ * already held for the requests after it; a response whose turn has not come is held (only complete responses can be
+ * held). The caller's flush then sends the whole run. Two kinds of write carry no slot: the body of the response
+ * being written, which follows its head; and the connection's last words (the exception handler's), which answer
+ * the oldest request not yet answered, or go out at once when none is under way.
  *
  * <p><b>What runs concurrently.</b> Only well-formed {@code POST}s overlap, up to {@link #MAX_IN_FLIGHT} per
  * connection. Every other request (a {@code GET}, which may turn the connection into an SSE stream and remove this
@@ -58,9 +51,10 @@ public final class RequestSequencer extends ChannelDuplexHandler {
     static final int MAX_WAITING = 256;
 
     private static final System.Logger LOG = System.getLogger(RequestSequencer.class.getName());
-    private static final AttributeKey<RequestSequencer> KEY = AttributeKey.valueOf(RequestSequencer.class, "sequencer");
 
     private final InFlightRequests inFlight;
+    /** This channel's loop's count of requests under way (taken when the handler is added). */
+    private InFlightRequests.LoopCounter counted;
     /** The ordinal of the next request dispatched. */
     private long next;
     /** The ordinal of the oldest request whose response is not completely written; head to next - 1 are in flight. */
@@ -68,8 +62,6 @@ public final class RequestSequencer extends ChannelDuplexHandler {
     /** Complete responses to requests after {@code head}, waiting for their turn; indexed by ordinal. */
     private final FullHttpResponse[] held = new FullHttpResponse[MAX_IN_FLIGHT];
     private final ChannelPromise[] heldPromises = new ChannelPromise[MAX_IN_FLIGHT];
-    /** The ordinal of the request inside {@code channelRead} right now, or {@link ResponseSlot#UNORDERED}. */
-    private long dispatching = ResponseSlot.UNORDERED;
     /** The request in flight must not overlap with any other (it is then the only one). */
     private boolean alone;
     /** Nothing more will be dispatched on this connection. */
@@ -82,15 +74,9 @@ public final class RequestSequencer extends ChannelDuplexHandler {
         this.inFlight = inFlight;
     }
 
-    /** The ordinal of the request the sequencer of {@code channel} is dispatching, or {@link ResponseSlot#UNORDERED}. */
-    static long dispatching(Channel channel) {
-        RequestSequencer sequencer = channel.attr(KEY).get();
-        return sequencer == null ? ResponseSlot.UNORDERED : sequencer.dispatching;
-    }
-
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
-        ctx.channel().attr(KEY).set(this);
+        counted = inFlight.on(ctx.executor());
     }
 
     @Override
@@ -133,28 +119,21 @@ public final class RequestSequencer extends ChannelDuplexHandler {
     }
 
     private void dispatch(ChannelHandlerContext ctx, FullHttpRequest request) {
-        long ordinal = next++;
-        inFlight.begin();
+        ResponseSlot slot = new ResponseSlot(next++, HttpUtil.isKeepAlive(request));
+        counted.begin();
         alone = !concurrent(request);
-        if (!HttpUtil.isKeepAlive(request)) {
+        if (!slot.keepAlive()) {
             stopDispatching();
         }
-        dispatching = ordinal;
-        try {
-            if (inFlight.draining()) {
-                request.release();
-                stopDispatching();
-                // Written from the tail, like every other response: through CORS, and through write() below, which
-                // puts it in this request's turn.
-                FullHttpResponse refusal = HttpResponses.errorResponse(ctx.alloc(),
-                        HttpResponseStatus.SERVICE_UNAVAILABLE, "server is shutting down");
-                refusal.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-                ctx.channel().writeAndFlush(refusal).addListener(ChannelFutureListener.CLOSE);
-            } else {
-                ctx.fireChannelRead(request);
-            }
-        } finally {
-            dispatching = ResponseSlot.UNORDERED;
+        if (inFlight.draining()) {
+            request.release();
+            stopDispatching();
+            // Written from the tail, like every other response: through CORS, and through write() below, which
+            // puts it in this request's turn.
+            HttpResponses.send(ctx.channel(), slot.closing(), HttpResponses.errorResponse(ctx.alloc(),
+                    HttpResponseStatus.SERVICE_UNAVAILABLE, "server is shutting down"));
+        } else {
+            ctx.fireChannelRead(new SlottedRequest(request, slot));
         }
     }
 
@@ -166,22 +145,21 @@ public final class RequestSequencer extends ChannelDuplexHandler {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        if (!(msg instanceof HttpObject)) {
-            ctx.write(msg, promise);
-            return;
-        }
-        long ordinal;
-        if (msg instanceof SequencedResponse response && response.ordinal() != ResponseSlot.UNORDERED) {
-            ordinal = response.ordinal();
-        } else if (dispatching != ResponseSlot.UNORDERED) {
-            ordinal = dispatching;
-        } else if (head < next) {
-            ordinal = head;
-        } else {
+        if (msg instanceof SlottedResponse slotted) {
+            place(ctx, slotted.slot().ordinal(), slotted.response(), promise);
+        } else if (msg instanceof HttpObject && head < next) {
+            // The body of the response being written, or the connection's last words: the oldest request's.
+            place(ctx, head, msg, promise);
+        } else if (msg instanceof HttpObject) {
             // Nothing is in flight: an unsolicited response (the exception handler's, say) goes out as it is.
             writeInTurn(ctx, msg, promise);
-            return;
+        } else {
+            ctx.write(msg, promise);
         }
+    }
+
+    /** Writes or holds a message of the response to request {@code ordinal}. */
+    private void place(ChannelHandlerContext ctx, long ordinal, Object msg, ChannelPromise promise) {
         if (ordinal < head || ordinal >= next) {
             // Its request was answered already or abandoned when the connection began to close.
             drop(msg, promise);
@@ -201,7 +179,7 @@ public final class RequestSequencer extends ChannelDuplexHandler {
         if (msg instanceof LastHttpContent && head < next) {
             head++;
             alone = false;
-            inFlight.end();
+            counted.end();
         }
         ctx.write(msg, promise);
     }
@@ -245,7 +223,7 @@ public final class RequestSequencer extends ChannelDuplexHandler {
         stopDispatching();
         for (long abandoned = ordinal + 1; abandoned < next; abandoned++) {
             releaseHeld(abandoned);
-            inFlight.end();
+            counted.end();
         }
         next = Math.min(next, ordinal + 1);
     }
@@ -266,12 +244,9 @@ public final class RequestSequencer extends ChannelDuplexHandler {
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
-        if (ctx.channel().attr(KEY).get() == this) {
-            ctx.channel().attr(KEY).set(null);
-        }
         for (long ordinal = head; ordinal < next; ordinal++) {
             releaseHeld(ordinal);
-            inFlight.end();
+            counted.end();
         }
         head = next;
         releaseWaiting();

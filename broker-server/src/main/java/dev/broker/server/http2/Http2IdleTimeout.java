@@ -17,7 +17,7 @@ public final class Http2IdleTimeout extends IdleStateHandler {
 
     private static final AttributeKey<int[]> SSE_STREAMS = AttributeKey.valueOf(Http2IdleTimeout.class, "sseStreams");
 
-    Http2IdleTimeout(int seconds) {
+    public Http2IdleTimeout(int seconds) {
         super(seconds, 0, 0, TimeUnit.SECONDS);
     }
 

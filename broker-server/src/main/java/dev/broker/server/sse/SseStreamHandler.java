@@ -10,10 +10,10 @@ import io.netty.util.ReferenceCountUtil;
  * writability changes reach the session (a slow consumer is closed), and a closed channel leaves its tenant.
  */
 @Sharable
-final class SseStreamHandler extends ChannelInboundHandlerAdapter {
+public final class SseStreamHandler extends ChannelInboundHandlerAdapter {
 
     /** Stateless (the state is the session's), so one instance serves every stream. */
-    static final SseStreamHandler INSTANCE = new SseStreamHandler();
+    public static final SseStreamHandler INSTANCE = new SseStreamHandler();
 
     private SseStreamHandler() {
     }

@@ -1,6 +1,5 @@
 package dev.broker.server.tls;
 
-import dev.broker.server.http.HandlerNames;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -14,7 +13,7 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * The first handler of an HTTPS connection. It looks at the first bytes: a TLS record makes it replace itself
- * with the {@code SslHandler} (named {@link HandlerNames#TLS}); anything else (typically {@code http://} to the
+ * with the {@code SslHandler} (under the name it was given); anything else (typically {@code http://} to the
  * HTTPS port) is answered, in plain text, with a {@code 400} that says to use https, and the connection is closed.
  */
 public final class TlsPortGuard extends OptionalSslHandler {
@@ -27,13 +26,17 @@ public final class TlsPortGuard extends OptionalSslHandler {
             + "\r\n"
             + PLAIN_HTTP_BODY).getBytes(StandardCharsets.US_ASCII);
 
-    public TlsPortGuard(SslContext context) {
+    private final String sslHandlerName;
+
+    /** @param sslHandlerName the name the {@code SslHandler} takes in the pipeline */
+    public TlsPortGuard(SslContext context, String sslHandlerName) {
         super(context);
+        this.sslHandlerName = sslHandlerName;
     }
 
     @Override
     protected String newSslHandlerName() {
-        return HandlerNames.TLS;
+        return sslHandlerName;
     }
 
     @Override

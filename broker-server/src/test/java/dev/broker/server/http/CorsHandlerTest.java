@@ -12,26 +12,28 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.DefaultHttpContent;
-import io.netty.handler.codec.http.DefaultHttpRequest;
-import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.LastHttpContent;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** {@link CorsHandler} alone: preflights answered with 204, the allowed origin added to every outbound response. */
+/**
+ * {@link CorsHandler} behind the {@link RequestSequencer} that gives each request its slot: preflights answered
+ * with 204, the allowed origin added to every outbound response.
+ */
 class CorsHandlerTest {
 
     private EmbeddedChannel channel;
+
+    private static EmbeddedChannel cors(String origin) {
+        return new EmbeddedChannel(new RequestSequencer(new InFlightRequests()), new CorsHandler(origin));
+    }
 
     @AfterEach
     void releaseEverything() {
@@ -46,7 +48,7 @@ class CorsHandlerTest {
 
     @Test
     void answersAPreflightWith204AndTheAllowedMethodsAndHeaders() {
-        channel = new EmbeddedChannel(new CorsHandler("*"));
+        channel = cors("*");
         FullHttpRequest preflight = request(HttpMethod.OPTIONS, "/insert");
         preflight.headers().set(HttpHeaderNames.ORIGIN, "https://app.example.com")
                 .set(HttpHeaderNames.ACCESS_CONTROL_REQUEST_METHOD, "POST");
@@ -72,31 +74,8 @@ class CorsHandlerTest {
     }
 
     @Test
-    void swallowsTheBodyOfAStreamedPreflight() {
-        channel = new EmbeddedChannel(new CorsHandler("*"));
-        DefaultHttpRequest head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.OPTIONS, "/insert");
-        head.headers().set(HttpHeaderNames.CONTENT_LENGTH, 10);
-        HttpContent part = new DefaultHttpContent(Unpooled.copiedBuffer("01234", StandardCharsets.US_ASCII));
-        LastHttpContent last = new DefaultLastHttpContent(Unpooled.copiedBuffer("56789", StandardCharsets.US_ASCII));
-        FullHttpRequest next = request(HttpMethod.GET, "/healthz");
-
-        channel.writeInbound(head, part, last, next);
-
-        FullHttpResponse response = channel.readOutbound();
-        assertEquals(HttpResponseStatus.NO_CONTENT, response.status());
-        response.release();
-        assertNull(channel.readOutbound(), "one response for one preflight");
-        assertEquals(0, part.refCnt(), "the preflight's body was released");
-        assertEquals(0, last.refCnt());
-        FullHttpRequest passed = channel.readInbound();
-        assertSame(next, passed, "the request after the preflight goes on untouched");
-        passed.release();
-        assertNull(channel.readInbound());
-    }
-
-    @Test
     void closesAfterAPreflightThatDoesNotKeepTheConnectionAlive() {
-        channel = new EmbeddedChannel(new CorsHandler("*"));
+        channel = cors("*");
 
         channel.writeInbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_0, HttpMethod.OPTIONS, "/insert", Unpooled.buffer(0)));
 
@@ -110,24 +89,58 @@ class CorsHandlerTest {
 
     @Test
     void passesOtherRequestsOnUntouched() {
-        channel = new EmbeddedChannel(new CorsHandler("*"));
+        channel = cors("*");
         FullHttpRequest get = request(HttpMethod.GET, "/healthz");
-        FullHttpRequest malformedOptions = request(HttpMethod.OPTIONS, "/bad-request");
-        malformedOptions.setDecoderResult(DecoderResult.failure(new IllegalArgumentException("bad")));
 
-        channel.writeInbound(get, malformedOptions);
+        channel.writeInbound(get);
 
-        assertSame(get, channel.readInbound());
-        assertSame(malformedOptions, channel.readInbound(), "a malformed OPTIONS is left for the router's 400");
+        SlottedRequest passed = channel.readInbound();
+        assertSame(get, passed.request());
         assertNull(channel.readOutbound());
         assertEquals(1, get.refCnt());
-        get.release();
-        malformedOptions.release();
+        passed.release();
+    }
+
+    @Test
+    void leavesAMalformedPreflightForTheRouter() {
+        channel = cors("*");
+        FullHttpRequest malformed = request(HttpMethod.OPTIONS, "/bad-request");
+        malformed.setDecoderResult(DecoderResult.failure(new IllegalArgumentException("bad")));
+
+        channel.writeInbound(malformed);
+
+        SlottedRequest passed = channel.readInbound();
+        assertSame(malformed, passed.request(), "a malformed OPTIONS is left for the router's 400");
+        assertNull(channel.readOutbound());
+        passed.release();
+    }
+
+    @Test
+    void answersAPipelinedPreflightInItsTurn() {
+        channel = cors("*");
+        FullHttpRequest insert = request(HttpMethod.POST, "/insert");
+        FullHttpRequest preflight = request(HttpMethod.OPTIONS, "/insert");
+
+        channel.writeInbound(insert, preflight);
+
+        assertNull(channel.readOutbound(), "the preflight's answer waits for the insert's");
+        SlottedRequest first = channel.readInbound();
+        HttpResponses.error(channel.pipeline().context(CorsHandler.class), first.slot(), HttpResponseStatus.CONFLICT,
+                "first");
+        first.release();
+        channel.runPendingTasks();
+        FullHttpResponse answer = channel.readOutbound();
+        assertEquals(HttpResponseStatus.CONFLICT, answer.status());
+        answer.release();
+        FullHttpResponse preflightAnswer = channel.readOutbound();
+        assertEquals(HttpResponseStatus.NO_CONTENT, preflightAnswer.status());
+        preflightAnswer.release();
+        assertEquals(0, preflight.refCnt());
     }
 
     @Test
     void addsTheAllowedOriginToEveryOutboundResponse() {
-        channel = new EmbeddedChannel(new CorsHandler("*"));
+        channel = cors("*");
         for (HttpResponseStatus status : List.of(HttpResponseStatus.OK, HttpResponseStatus.NOT_FOUND,
                 HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, HttpResponseStatus.UNAUTHORIZED)) {
             FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
@@ -145,7 +158,7 @@ class CorsHandlerTest {
 
     @Test
     void usesAConfiguredOriginAndVariesOnOrigin() {
-        channel = new EmbeddedChannel(new CorsHandler("https://app.example.com"));
+        channel = cors("https://app.example.com");
         channel.writeInbound(request(HttpMethod.OPTIONS, "/sse"));
         FullHttpResponse preflight = channel.readOutbound();
 
@@ -162,7 +175,7 @@ class CorsHandlerTest {
 
     @Test
     void leavesNonResponseWritesAlone() {
-        channel = new EmbeddedChannel(new CorsHandler("*"));
+        channel = cors("*");
         var frame = Unpooled.copiedBuffer("id:1\nevent:e\ndata:1\n\n", StandardCharsets.US_ASCII);
 
         channel.writeOutbound(frame);

@@ -36,8 +36,8 @@ import org.junit.jupiter.api.Test;
 class RequestSequencerTest {
 
     /**
-     * Stands in for the router and the endpoints: keeps each request with its slot (the test answers later, through
-     * {@link HttpResponses}, and releases the request); answers {@code /now} in place, with an untagged response.
+     * Stands in for the router and the endpoints: keeps each request with the slot it came with (the test answers
+     * later, through {@link HttpResponses}, and releases the request); answers {@code /now} in place, through its slot.
      */
     private static final class Endpoints extends ChannelInboundHandlerAdapter {
         final List<FullHttpRequest> received = new ArrayList<>();
@@ -51,16 +51,15 @@ class RequestSequencerTest {
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (!(msg instanceof FullHttpRequest request)) {
+            if (!(msg instanceof SlottedRequest slotted)) {
                 received.add(null);
                 return;
             }
-            received.add(request);
-            slots.add(ResponseSlot.of(ctx.channel(), request));
-            if (request.uri().equals("/now")) {
-                FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+            received.add(slotted.request());
+            slots.add(slotted.slot());
+            if (slotted.request().uri().equals("/now")) {
+                HttpResponses.json(ctx, slotted.slot(), HttpResponseStatus.OK,
                         Unpooled.copiedBuffer("/now", StandardCharsets.UTF_8));
-                ctx.writeAndFlush(response);
             }
         }
 
@@ -145,7 +144,7 @@ class RequestSequencerTest {
     }
 
     @Test
-    void aResponseWrittenWhileARequestIsDispatchedAnswersThatRequest() {
+    void anAnswerWrittenWhileItsRequestIsDispatchedWaitsForTheRequestsBeforeIt() {
         channel.writeInbound(post("/slow"), post("/now"), post("/later"));
 
         assertEquals(List.of(), written(), "the in-place answer to the second request waits for the first");
@@ -180,8 +179,9 @@ class RequestSequencerTest {
     void aResponseHeadAloneDoesNotCompleteTheExchange() {
         channel.writeInbound(get("/1"), get("/2"));
 
-        // An untagged response written later answers the oldest request (as the SSE head does).
-        channel.writeOutbound(new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK));
+        // A head whose body follows unframed (as the SSE head's does), then the body, which needs no slot.
+        endpoints.slots.get(0).writeAndFlush(endpoints.ctx,
+                new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK));
         channel.runPendingTasks();
 
         assertEquals(1, endpoints.received.size(), "still in flight until the last content is written");
@@ -189,6 +189,39 @@ class RequestSequencerTest {
         channel.runPendingTasks();
         assertEquals(2, endpoints.received.size());
         assertEquals(2, channel.outboundMessages().size());
+    }
+
+    @Test
+    void theConnectionsLastWordsAnswerTheOldestRequestAndAbandonTheRest() throws InterruptedException {
+        channel.writeInbound(post("/1"), post("/2"), post("/3"));
+        endpoints.answer(2);
+
+        HttpResponses.lastWords(endpoints.ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error");
+
+        List<String> bodies = written();
+        assertEquals(1, bodies.size(), "only the last words are written: " + bodies);
+        assertTrue(bodies.get(0).contains("internal error"));
+        channel.runPendingTasks();
+        assertFalse(channel.isOpen());
+        assertTrue(idle(), "the abandoned requests are no longer counted");
+        endpoints.answer(0);
+        endpoints.answer(1);
+        assertEquals(List.of(), written(), "answers to abandoned requests are dropped");
+    }
+
+    @Test
+    void anAnswerThroughASlotNobodyHoldsAnyMoreIsReleased() {
+        channel.writeInbound(post("/1"));
+        endpoints.answer(0);
+        assertEquals(List.of("/1"), written());
+
+        FullHttpResponse again = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                Unpooled.copiedBuffer("again", StandardCharsets.UTF_8));
+        HttpResponses.send(endpoints.ctx, endpoints.slots.get(0), again);
+
+        assertEquals(List.of(), written(), "a second answer to the same request is dropped");
+        assertEquals(0, again.refCnt());
+        assertTrue(channel.isOpen());
     }
 
     @Test

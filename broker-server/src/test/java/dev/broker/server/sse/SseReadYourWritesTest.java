@@ -110,14 +110,18 @@ class SseReadYourWritesTest {
 
     /** Fails unless {@code ids} is latest-per-name as of some M ≥ {@code answeredBefore}, then every id above M. */
     static void checkSnapshotThenLive(TreeMap<Long, String> all, List<Long> ids, long answeredBefore) {
+        Long staleMatch = null;
         for (long m : all.keySet()) {
             if (expected(all, m).equals(ids)) {
-                if (m < answeredBefore) {
-                    fail("the stream started from the snapshot as of id " + m + ", older than insert "
-                            + answeredBefore + " answered before its request: " + head(ids));
+                if (m >= answeredBefore) {
+                    return;
                 }
-                return;
+                staleMatch = m;
             }
+        }
+        if (staleMatch != null) {
+            fail("the stream started from the snapshot as of id " + staleMatch + ", older than insert "
+                    + answeredBefore + " answered before its request: " + head(ids));
         }
         fail("the stream is no snapshot followed by live events (request sent after insert " + answeredBefore
                 + "): " + head(ids));

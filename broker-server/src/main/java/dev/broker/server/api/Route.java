@@ -1,4 +1,4 @@
-package dev.broker.server.http;
+package dev.broker.server.api;
 
 import io.netty.handler.codec.http.HttpMethod;
 import java.util.HashMap;

@@ -1,8 +1,10 @@
-package dev.broker.server.http;
+package dev.broker.server.pipeline;
+
+import java.util.List;
 
 /**
- * Names of the pipeline's handlers, so that the SSE upgrade can find and remove them. An HTTP/2 stream's child
- * channel uses the same names for the same roles ({@link #HTTP_CODEC} is its HTTP/2-to-HTTP/1 codec there).
+ * Names of the pipeline's handlers. An HTTP/2 stream's child channel uses the same names for the same roles
+ * ({@link #HTTP_CODEC} is its HTTP/2-to-HTTP/1 codec there).
  */
 public final class HandlerNames {
 
@@ -20,16 +22,24 @@ public final class HandlerNames {
     public static final String IDLE_TIMEOUT = "idleTimeout";
     public static final String FLUSH_CONSOLIDATION = "flushConsolidation";
     public static final String HTTP_CODEC = "httpCodec";
-    public static final String CORS = "cors";
     public static final String AGGREGATOR = "aggregator";
     public static final String SEQUENCER = "sequencer";
+    public static final String CORS = "cors";
     public static final String ROUTER = "router";
     public static final String AUTH = "auth";
     public static final String API = "api";
+    /** A stream's end, in place of the request handlers (see {@link StreamPipeline}). */
     public static final String SSE_STREAM = "sseStream";
-    /** An SSE stream over HTTP/2: wraps the shared event bytes in DATA frames (in place of the codec). */
+    /** A stream over HTTP/2: wraps the shared event bytes in DATA frames (in place of the codec). */
     public static final String SSE_H2_ENCODER = "sseH2Encoder";
     public static final String EXCEPTIONS = "exceptions";
+
+    /**
+     * The handlers only requests need, which leave when a channel becomes a stream (those of them the channel has:
+     * an HTTP/2 stream has no idle timeout or flush consolidation of its own, and its codec is replaced instead).
+     */
+    static final List<String> REQUEST_ONLY = List.of(
+            IDLE_TIMEOUT, FLUSH_CONSOLIDATION, HTTP_CODEC, AGGREGATOR, SEQUENCER, CORS, ROUTER, AUTH, API);
 
     private HandlerNames() {
     }

@@ -1,20 +1,23 @@
-package dev.broker.server.api;
+package dev.broker.server.admin;
 
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.broker.server.api.ApiRequest;
+import dev.broker.server.api.BadRequestException;
+import dev.broker.server.api.Replies;
+import dev.broker.server.api.StringFields;
 import dev.broker.server.auth.BasicCredentialCache;
 import dev.broker.server.auth.PasswordHasher;
 import dev.broker.server.auth.Secrets;
 import dev.broker.server.auth.UserDirectory;
-import dev.broker.server.http.ApiRequest;
-import dev.broker.server.http.BadRequestException;
 import dev.broker.server.http.HttpResponses;
 import dev.broker.server.http.Json;
 import dev.broker.server.http.ResponseSlot;
-import dev.broker.server.http.StringFields;
 import dev.broker.server.sse.SseHub;
 import dev.broker.storage.User;
 import dev.broker.storage.UserStore;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import java.io.IOException;
 import java.util.Set;
 import java.util.UUID;
 
@@ -133,7 +136,7 @@ public final class AdminEndpoints {
             HttpResponses.json(ctx, slot, HttpResponseStatus.OK, Json.write(ctx.alloc(), g -> {
                 g.writeStartArray();
                 for (User user : users) {
-                    Replies.writeUser(g, user);
+                    writeUser(g, user);
                 }
                 g.writeEndArray();
             }));
@@ -154,7 +157,7 @@ public final class AdminEndpoints {
             } else if (user.isEmpty()) {
                 HttpResponses.error(ctx, slot, HttpResponseStatus.NOT_FOUND, "unknown username");
             } else {
-                Replies.writeUser(ctx, slot, user.get());
+                writeUser(ctx, slot, user.get());
             }
         }, ctx.executor());
     }
@@ -170,6 +173,21 @@ public final class AdminEndpoints {
 
     private static void usernameTaken(ChannelHandlerContext ctx, ResponseSlot slot) {
         HttpResponses.error(ctx, slot, HttpResponseStatus.CONFLICT, "username already taken");
+    }
+
+    /** {@code {"id", "username", "tenant_name", "revoked", "password": "***"}}: the password hash never leaves. */
+    private static void writeUser(JsonGenerator g, User user) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("id", user.id());
+        g.writeStringField("username", user.username());
+        g.writeStringField("tenant_name", user.tenant());
+        g.writeBooleanField("revoked", user.revoked());
+        g.writeStringField("password", "***");
+        g.writeEndObject();
+    }
+
+    private static void writeUser(ChannelHandlerContext ctx, ResponseSlot slot, User user) {
+        HttpResponses.json(ctx, slot, HttpResponseStatus.OK, Json.write(ctx.alloc(), g -> writeUser(g, user)));
     }
 
     private static void requireShort(String field, String value) throws BadRequestException {

@@ -1,9 +1,10 @@
-package dev.broker.server.auth;
+package dev.broker.server.api;
 
-import dev.broker.server.http.ApiRequest;
+import dev.broker.server.auth.AuthenticationException;
+import dev.broker.server.auth.Authenticator;
+import dev.broker.server.auth.Principal;
 import dev.broker.server.http.HttpResponses;
 import dev.broker.server.http.ResponseSlot;
-import dev.broker.server.http.Route;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;

@@ -1,8 +1,9 @@
-package dev.broker.server.http;
+package dev.broker.server.api;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import dev.broker.server.http.Json;
 import io.netty.buffer.ByteBuf;
 import java.io.IOException;
 import java.util.HashMap;

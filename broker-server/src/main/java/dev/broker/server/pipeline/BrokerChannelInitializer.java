@@ -1,13 +1,24 @@
-package dev.broker.server.http;
+package dev.broker.server.pipeline;
 
-import dev.broker.server.http2.Http2OrHttp1Handler;
+import dev.broker.server.http.BodyLimitAggregator;
+import dev.broker.server.http.CorsHandler;
+import dev.broker.server.http.ExceptionHandler;
+import dev.broker.server.http.InFlightRequests;
+import dev.broker.server.http.RequestSequencer;
+import dev.broker.server.http2.Http2IdleTimeout;
 import dev.broker.server.tls.TlsPortGuard;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.ReadTimeoutHandler;
@@ -23,13 +34,13 @@ import java.util.function.Supplier;
  *
  * <p>With {@code --secure}: TLS (a plain-HTTP request to the TLS port gets a 400 instead) → idle timeout → ALPN,
  * which after the handshake either adds the HTTP/1.1 codec and the request handlers to this pipeline, or turns the
- * connection into HTTP/2, where every stream is a child channel with an HTTP/2-to-HTTP/1 codec and the same
- * request handlers (see the http2 package). Each connection takes the certificate current when it is accepted,
- * so a renewed certificate reaches new connections while open ones keep theirs.
+ * connection into HTTP/2 ({@link #addHttp2Handlers}), where every stream is a child channel with an
+ * HTTP/2-to-HTTP/1 codec and the same request handlers. Each connection takes the certificate current when it is
+ * accepted, so a renewed certificate reaches new connections while open ones keep theirs.
  *
- * <p>{@code GET /sse} later swaps the HTTP handlers out for a stream writer (see the sse package).
+ * <p>{@code GET /sse} later swaps the request handlers out for a stream's end ({@link StreamPipeline}).
  */
-public final class BrokerChannelInitializer extends ChannelInitializer<SocketChannel> {
+public final class BrokerChannelInitializer extends ChannelInitializer<Channel> {
 
     private static final System.Logger LOG = System.getLogger(BrokerChannelInitializer.class.getName());
 
@@ -39,6 +50,8 @@ public final class BrokerChannelInitializer extends ChannelInitializer<SocketCha
     public static final int MAX_HEADER_BYTES = 16 * 1024;
     /** A connection that sends nothing for this long between requests is closed (streams are exempt). */
     public static final int IDLE_TIMEOUT_SECONDS = 120;
+    /** Streams one HTTP/2 connection may have open at once (a browser page holding many SSE streams, and requests). */
+    public static final int MAX_CONCURRENT_STREAMS = 256;
 
     private final Supplier<SslContext> tls;
     private final String origin;
@@ -68,7 +81,7 @@ public final class BrokerChannelInitializer extends ChannelInitializer<SocketCha
     }
 
     @Override
-    protected void initChannel(SocketChannel channel) {
+    protected void initChannel(Channel channel) {
         ChannelPipeline pipeline = channel.pipeline();
         if (tls == null) {
             pipeline.addLast(HandlerNames.IDLE_TIMEOUT, new ReadTimeoutHandler(IDLE_TIMEOUT_SECONDS));
@@ -82,14 +95,14 @@ public final class BrokerChannelInitializer extends ChannelInitializer<SocketCha
             return;
         }
         // The guard replaces itself with the SslHandler (named TLS) on the first TLS record.
-        pipeline.addLast(HandlerNames.TLS_GUARD, new TlsPortGuard(sslContext));
+        pipeline.addLast(HandlerNames.TLS_GUARD, new TlsPortGuard(sslContext, HandlerNames.TLS));
         pipeline.addLast(HandlerNames.IDLE_TIMEOUT, new ReadTimeoutHandler(IDLE_TIMEOUT_SECONDS));
         pipeline.addLast(HandlerNames.ALPN, new Http2OrHttp1Handler(this));
         pipeline.addLast(HandlerNames.EXCEPTIONS, exceptions);
     }
 
     /** HTTP/1.1 on this connection: the codec and the request handlers, at the end of the pipeline. */
-    public void addHttp1Handlers(ChannelPipeline pipeline) {
+    void addHttp1Handlers(ChannelPipeline pipeline) {
         if (pipeline.get(HandlerNames.EXCEPTIONS) != null) {
             pipeline.remove(HandlerNames.EXCEPTIONS);
         }
@@ -104,11 +117,43 @@ public final class BrokerChannelInitializer extends ChannelInitializer<SocketCha
     }
 
     /**
-     * The handlers every request passes, over HTTP/1.1 or as an HTTP/2 stream, added after the codec (which must
-     * be named {@link HandlerNames#HTTP_CODEC}): aggregation (413) → sequencer → CORS → router → auth → API →
-     * exceptions.
+     * HTTP/2 on this connection, after the handshake: {@link Http2FrameCodec} → {@link Http2MultiplexHandler}, which
+     * gives every stream a child channel on this connection's event loop; the child gets an
+     * {@link Http2StreamFrameToHttpObjectCodec} (named {@link HandlerNames#HTTP_CODEC}) and then exactly the handlers
+     * of an HTTP/1.1 request. Each stream has its own flow-control window and its own writability (with the
+     * connection's water marks), so a stream whose reader stalls stops being writable alone once its unsent data
+     * passes the high mark (a live SSE stream is then closed as a slow consumer, like an HTTP/1.1 one) while the
+     * others go on.
      */
-    public void addRequestHandlers(ChannelPipeline pipeline) {
+    void addHttp2Handlers(ChannelPipeline pipeline) {
+        pipeline.remove(HandlerNames.IDLE_TIMEOUT);
+        pipeline.remove(HandlerNames.EXCEPTIONS);
+        Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
+                .initialSettings(Http2Settings.defaultSettings()
+                        .maxConcurrentStreams(MAX_CONCURRENT_STREAMS)
+                        .maxHeaderListSize(MAX_INITIAL_LINE_BYTES + MAX_HEADER_BYTES))
+                .build();
+        // Before the codec, so that every byte read (PINGs too) counts as activity.
+        pipeline.addLast(HandlerNames.H2_IDLE, new Http2IdleTimeout(IDLE_TIMEOUT_SECONDS));
+        pipeline.addLast(HandlerNames.H2_CODEC, codec);
+        pipeline.addLast(HandlerNames.H2_MULTIPLEX, new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
+            @Override
+            protected void initChannel(Http2StreamChannel stream) {
+                // A stream buffers as much as an HTTP/1.1 connection may before it counts as a slow consumer.
+                stream.config().setWriteBufferWaterMark(stream.parent().config().getWriteBufferWaterMark());
+                stream.pipeline().addLast(HandlerNames.HTTP_CODEC, new Http2StreamFrameToHttpObjectCodec(true));
+                addRequestHandlers(stream.pipeline());
+            }
+        }));
+        pipeline.addLast(HandlerNames.EXCEPTIONS, exceptions);
+    }
+
+    /**
+     * The handlers every request passes, over HTTP/1.1 or as an HTTP/2 stream, added after the codec: aggregation
+     * (413) → sequencer → CORS → router → auth → API → exceptions. {@link HandlerNames#REQUEST_ONLY} names those
+     * that leave when the channel becomes a stream.
+     */
+    void addRequestHandlers(ChannelPipeline pipeline) {
         pipeline.addLast(HandlerNames.AGGREGATOR, new BodyLimitAggregator(maxBodyBytes));
         pipeline.addLast(HandlerNames.SEQUENCER, new RequestSequencer(inFlight));
         // After the sequencer, so that a pipelined preflight is answered in turn; every response is written below

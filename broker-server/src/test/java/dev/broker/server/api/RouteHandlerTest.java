@@ -1,4 +1,4 @@
-package dev.broker.server.http;
+package dev.broker.server.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.broker.server.http.InFlightRequests;
+import dev.broker.server.http.RequestSequencer;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.DecoderResult;
@@ -18,13 +20,17 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.TooLongHttpContentException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** {@link RouteHandler} alone: 404 for an unknown path, 405 for a wrong method, 400 and a close for malformed HTTP. */
+/**
+ * {@link RouteHandler} behind the {@link RequestSequencer} that gives each request its slot: 404 for an unknown
+ * path, 405 for a wrong method, 400 and a close for malformed HTTP, 413 and a close for a body over the limit.
+ */
 class RouteHandlerTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -33,7 +39,11 @@ class RouteHandlerTest {
 
     @BeforeEach
     void setUp() {
-        channel = new EmbeddedChannel(new RouteHandler());
+        channel = router();
+    }
+
+    private static EmbeddedChannel router() {
+        return new EmbeddedChannel(new RequestSequencer(new InFlightRequests()), new RouteHandler());
     }
 
     @AfterEach
@@ -130,13 +140,29 @@ class RouteHandlerTest {
     }
 
     @Test
+    void answersABodyOverTheLimitWith413AndCloses() throws Exception {
+        FullHttpRequest request = request(HttpVersion.HTTP_1_1, HttpMethod.POST, "/insert");
+        request.setDecoderResult(DecoderResult.failure(new TooLongHttpContentException("body too large")));
+
+        channel.writeInbound(request);
+
+        FullHttpResponse response = readError(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE);
+        assertEquals("close", response.headers().get(HttpHeaderNames.CONNECTION));
+        assertEquals(0, request.refCnt());
+        channel.runPendingTasks();
+        assertFalse(channel.isOpen());
+    }
+
+    @Test
     void routesEveryEndpointOfTheContract() {
         for (Route route : Route.values()) {
-            channel.writeInbound(request(HttpVersion.HTTP_1_1, route.method(), route.path()));
-            ApiRequest routed = channel.readInbound();
+            EmbeddedChannel fresh = router();
+            fresh.writeInbound(request(HttpVersion.HTTP_1_1, route.method(), route.path()));
+            ApiRequest routed = fresh.readInbound();
             assertEquals(route, routed.route());
             routed.release();
+            assertNull(fresh.readOutbound());
+            assertFalse(fresh.finishAndReleaseAll());
         }
-        assertNull(channel.readOutbound());
     }
 }

@@ -1,4 +1,4 @@
-package dev.broker.server.http;
+package dev.broker.server.api;
 
 /** The request body is not what the endpoint takes; the message tells the client what is wrong (a 400). */
 public final class BadRequestException extends Exception {

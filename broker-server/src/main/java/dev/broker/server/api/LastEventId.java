@@ -1,4 +1,4 @@
-package dev.broker.server.sse;
+package dev.broker.server.api;
 
 /** Parses a {@code Last-Event-ID}: a non-negative decimal integer, or nothing. */
 final class LastEventId {

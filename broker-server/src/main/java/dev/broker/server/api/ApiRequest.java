@@ -1,6 +1,7 @@
-package dev.broker.server.http;
+package dev.broker.server.api;
 
 import dev.broker.server.auth.Principal;
+import dev.broker.server.http.ResponseSlot;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.QueryStringDecoder;
@@ -20,7 +21,7 @@ public final class ApiRequest extends AbstractReferenceCounted {
     private final ResponseSlot slot;
     private Principal principal;
 
-    public ApiRequest(Route route, FullHttpRequest http, QueryStringDecoder query, ResponseSlot slot) {
+    ApiRequest(Route route, FullHttpRequest http, QueryStringDecoder query, ResponseSlot slot) {
         this.route = route;
         this.http = http;
         this.query = query;
@@ -40,8 +41,9 @@ public final class ApiRequest extends AbstractReferenceCounted {
     }
 
     /**
-     * Where the response goes: this request's place in the connection's response order, and whether the connection
-     * stays open afterwards. Still valid once the request is released: endpoints that answer later keep it.
+     * Where the response goes, given by the sequencer: this request's place in the connection's response order, and
+     * whether the connection stays open afterwards. Still valid once the request is released: endpoints that answer
+     * later keep it.
      */
     public ResponseSlot slot() {
         return slot;
@@ -58,7 +60,7 @@ public final class ApiRequest extends AbstractReferenceCounted {
         return principal;
     }
 
-    public ApiRequest authenticatedAs(Principal caller) {
+    ApiRequest authenticatedAs(Principal caller) {
         this.principal = caller;
         return this;
     }

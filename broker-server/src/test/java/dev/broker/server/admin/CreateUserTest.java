@@ -1,4 +1,4 @@
-package dev.broker.server.api;
+package dev.broker.server.admin;
 
 import static dev.broker.server.testing.HttpAssertions.assertError;
 import static dev.broker.server.testing.HttpAssertions.assertOkObject;

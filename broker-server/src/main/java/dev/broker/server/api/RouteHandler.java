@@ -1,5 +1,9 @@
-package dev.broker.server.http;
+package dev.broker.server.api;
 
+import dev.broker.server.http.BodyLimitAggregator;
+import dev.broker.server.http.HttpResponses;
+import dev.broker.server.http.ResponseSlot;
+import dev.broker.server.http.SlottedRequest;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -14,32 +18,34 @@ import java.net.URI;
 import java.net.URISyntaxException;
 
 /**
- * Maps a request to its {@link Route}. Answers itself: {@code 400} and a close for malformed HTTP (including a
- * request line or headers over the limits), {@code 413} and a close for a body over the limit (flagged by the
+ * Maps a dispatched request to its {@link Route} and passes it on as an {@link ApiRequest}, with its slot. Answers
+ * itself, through the request's slot: {@code 400} and a close for malformed HTTP (including a request line or
+ * headers over the limits), {@code 413} and a close for a body over the limit (flagged by the
  * {@link BodyLimitAggregator}), {@code 404} for an unknown path, {@code 405} for a wrong method.
  */
 @Sharable
-public final class RouteHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+public final class RouteHandler extends SimpleChannelInboundHandler<SlottedRequest> {
 
     public RouteHandler() {
-        super(FullHttpRequest.class, false);
+        super(SlottedRequest.class, false);
     }
 
     @Override
-    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+    protected void channelRead0(ChannelHandlerContext ctx, SlottedRequest slotted) {
+        FullHttpRequest request = slotted.request();
+        ResponseSlot slot = slotted.slot();
         if (request.decoderResult().isFailure()) {
             Throwable cause = request.decoderResult().cause();
             request.release();
             if (cause instanceof TooLongHttpContentException) {
-                HttpResponses.errorAndClose(ctx, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, cause.getMessage());
+                HttpResponses.errorAndClose(ctx, slot, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, cause.getMessage());
             } else {
-                HttpResponses.errorAndClose(ctx, HttpResponseStatus.BAD_REQUEST, malformedReason(cause));
+                HttpResponses.errorAndClose(ctx, slot, HttpResponseStatus.BAD_REQUEST, malformedReason(cause));
             }
             return;
         }
         QueryStringDecoder query = decodeTarget(request.uri());
         Route route = Route.forPath(query.path());
-        ResponseSlot slot = ResponseSlot.of(ctx.channel(), request);
         if (route == null) {
             request.release();
             HttpResponses.error(ctx, slot, HttpResponseStatus.NOT_FOUND, "not found");
