@@ -3,6 +3,7 @@ package dev.broker.server.api;
 import dev.broker.server.http.HttpResponses;
 import dev.broker.server.http.ResponseSlot;
 import dev.broker.storage.StorageOverloadedException;
+import dev.broker.storage.StorageUnavailableException;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -10,7 +11,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import java.lang.System.Logger.Level;
 import java.util.concurrent.CompletionException;
 
-/** Answers the endpoints share: the 500 for a failed operation, the 503 for an overloaded store. */
+/** Answers the endpoints share: the 500 for a failed operation, the 503 for an overloaded or unwritable store. */
 public final class Replies {
 
     private static final System.Logger LOG = System.getLogger(Replies.class.getName());
@@ -24,19 +25,31 @@ public final class Replies {
         HttpResponses.error(ctx, slot, HttpResponseStatus.INTERNAL_SERVER_ERROR, operation + " failed");
     }
 
+    /** Seconds a client should wait before retrying while the store cannot write (it retries every 2 s at most). */
+    static final String UNAVAILABLE_RETRY_AFTER_SECONDS = "5";
+
     /**
-     * Answers a failed operation: {@code 503} with {@code Retry-After} when the store is only overloaded (nothing
-     * was stored; the client should retry), {@code 500} otherwise.
+     * Answers a failed operation: {@code 503} with {@code Retry-After} when the store is only overloaded, or cannot
+     * write at the moment and is recovering (the storage logged that once; the client should retry), {@code 500}
+     * otherwise.
      */
-    static void failed(ChannelHandlerContext ctx, ResponseSlot slot, String operation, Throwable failure) {
-        if (unwrap(failure) instanceof StorageOverloadedException) {
-            FullHttpResponse response = HttpResponses.errorResponse(ctx.alloc(), HttpResponseStatus.SERVICE_UNAVAILABLE,
-                    operation + " refused: the server is overloaded, retry shortly");
-            response.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
-            HttpResponses.send(ctx, slot, response);
+    public static void failed(ChannelHandlerContext ctx, ResponseSlot slot, String operation, Throwable failure) {
+        Throwable cause = unwrap(failure);
+        if (cause instanceof StorageOverloadedException) {
+            unavailable(ctx, slot, operation + " refused: the server is overloaded, retry shortly", "1");
+        } else if (cause instanceof StorageUnavailableException) {
+            unavailable(ctx, slot, operation + " failed: storage cannot write at the moment, retry later",
+                    UNAVAILABLE_RETRY_AFTER_SECONDS);
         } else {
             internalError(ctx, slot, operation, failure);
         }
+    }
+
+    private static void unavailable(ChannelHandlerContext ctx, ResponseSlot slot, String message, String retryAfter) {
+        FullHttpResponse response = HttpResponses.errorResponse(ctx.alloc(), HttpResponseStatus.SERVICE_UNAVAILABLE,
+                message);
+        response.headers().set(HttpHeaderNames.RETRY_AFTER, retryAfter);
+        HttpResponses.send(ctx, slot, response);
     }
 
     private static Throwable unwrap(Throwable failure) {
