@@ -31,6 +31,7 @@ import dev.broker.server.api.InsertEndpoint;
 import dev.broker.server.api.Route;
 import dev.broker.server.api.RouteHandler;
 import dev.broker.server.api.SessionEndpoints;
+import dev.broker.server.api.SseEndpoint;
 import dev.broker.server.auth.AuthThrottle;
 import dev.broker.server.auth.Authenticator;
 import dev.broker.server.auth.BasicCredentialCache;
@@ -41,17 +42,19 @@ import dev.broker.server.auth.UserDirectory;
 import dev.broker.server.config.BrokerConfig;
 import dev.broker.server.http.HttpResponses;
 import dev.broker.server.http.InFlightRequests;
+import dev.broker.server.http.ResponseSlot;
 import dev.broker.server.pipeline.BrokerChannelInitializer;
 import dev.broker.server.pipeline.ConnectionLimits;
-import dev.broker.server.api.SseEndpoint;
 import dev.broker.server.sse.SseHub;
 import dev.broker.server.sse.SseSettings;
 import dev.broker.server.tls.TlsService;
 import dev.broker.storage.Storage;
+import dev.broker.storage.StorageHealth;
 import dev.broker.storage.rocksdb.RocksStorage;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
@@ -136,14 +139,7 @@ public final class BrokerServer implements AutoCloseable {
             endpoints.put(Route.VERIFY, sessions::verify);
             endpoints.put(Route.INSERT, new InsertEndpoint(storage.events()));
             endpoints.put(Route.SSE, new SseEndpoint(hub));
-            endpoints.put(Route.HEALTHZ, (ctx, request) -> {
-                if (storage.isOpen()) {
-                    HttpResponses.object(ctx, request.slot(), g -> g.writeStringField("status", "ok"));
-                } else {
-                    HttpResponses.error(ctx, request.slot().closing(), HttpResponseStatus.SERVICE_UNAVAILABLE,
-                            "storage is closed");
-                }
-            });
+            endpoints.put(Route.HEALTHZ, (ctx, request) -> healthz(storage, ctx, request.slot()));
 
             InFlightRequests inFlight = new InFlightRequests();
             Supplier<SslContext> sslContexts = tls == null ? null : tls::currentContext;
@@ -190,6 +186,23 @@ public final class BrokerServer implements AutoCloseable {
         LOG.log(Level.INFO, "connections: at most {0,number,#}{1}", limits.max(), limits.maxPerClient() == 0 ? ""
                 : ", " + limits.maxPerClient() + " per client address");
         return limits;
+    }
+
+    /**
+     * {@code GET /healthz}: {@code 200} while the store can write; {@code 503} with the reason while it cannot
+     * (disk full, no file descriptors left: it recovers by itself, and the answer turns 200 again), so that a load
+     * balancer drains this server meanwhile; {@code 503} and a close once the store is closed.
+     */
+    private static void healthz(Storage storage, ChannelHandlerContext ctx, ResponseSlot slot) {
+        StorageHealth health = storage.health();
+        if (health.writable()) {
+            HttpResponses.object(ctx, slot, g -> g.writeStringField("status", "ok"));
+        } else if (storage.isOpen()) {
+            HttpResponses.error(ctx, slot, HttpResponseStatus.SERVICE_UNAVAILABLE,
+                    "storage: " + health.reason());
+        } else {
+            HttpResponses.error(ctx, slot.closing(), HttpResponseStatus.SERVICE_UNAVAILABLE, "storage is closed");
+        }
     }
 
     /** The SSE tuning from its flags (the config package knows nothing of the SSE one). */

@@ -12,8 +12,15 @@ public interface Storage extends AutoCloseable {
 
     EventFeed feed();
 
-    /** True while the store accepts reads and writes. */
+    /** True while the store accepts reads and writes (until {@link #close()}). */
     boolean isOpen();
+
+    /**
+     * Whether writes can succeed now. An open store can be unwritable for a while (disk full, no file descriptors
+     * left): it then refuses writes with {@link StorageUnavailableException} and recovers by itself once the cause
+     * is gone.
+     */
+    StorageHealth health();
 
     /**
      * Stops accepting new work, completes every write already accepted (each is either durable and acknowledged or

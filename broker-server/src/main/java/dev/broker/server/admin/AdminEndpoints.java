@@ -107,7 +107,7 @@ public final class AdminEndpoints {
         String operation = revoked ? "revoke_user" : "unrevoke_user";
         store.setRevoked(username, revoked).whenCompleteAsync((updated, failure) -> {
             if (failure != null) {
-                Replies.internalError(ctx, slot, operation, failure);
+                Replies.failed(ctx, slot, operation, failure);
             } else if (updated.isEmpty()) {
                 HttpResponses.error(ctx, slot, HttpResponseStatus.NOT_FOUND, "unknown username");
             } else {
@@ -130,7 +130,7 @@ public final class AdminEndpoints {
         }
         store.list().whenCompleteAsync((users, failure) -> {
             if (failure != null) {
-                Replies.internalError(ctx, slot, "list_users", failure);
+                Replies.failed(ctx, slot, "list_users", failure);
                 return;
             }
             HttpResponses.json(ctx, slot, HttpResponseStatus.OK, Json.write(ctx.alloc(), g -> {
@@ -153,7 +153,7 @@ public final class AdminEndpoints {
         }
         store.find(username).whenCompleteAsync((user, failure) -> {
             if (failure != null) {
-                Replies.internalError(ctx, slot, "get_user", failure);
+                Replies.failed(ctx, slot, "get_user", failure);
             } else if (user.isEmpty()) {
                 HttpResponses.error(ctx, slot, HttpResponseStatus.NOT_FOUND, "unknown username");
             } else {

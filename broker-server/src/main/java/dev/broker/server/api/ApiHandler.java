@@ -1,6 +1,7 @@
 package dev.broker.server.api;
 
 import dev.broker.server.http.HttpResponses;
+import dev.broker.server.http.Redacted;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -42,7 +43,7 @@ public final class ApiHandler extends SimpleChannelInboundHandler<ApiRequest> {
         } catch (RuntimeException e) {
             // Answered here, in the request's own turn; the exception handler could only tell the connection.
             LOG.log(Level.WARNING, request.route().path() + " failed on connection from "
-                    + ctx.channel().remoteAddress(), e);
+                    + ctx.channel().remoteAddress(), Redacted.of(e));
             HttpResponses.errorAndClose(ctx, request.slot(), HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error");
         } finally {
             request.release();

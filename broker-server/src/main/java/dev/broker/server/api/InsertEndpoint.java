@@ -51,7 +51,7 @@ public final class InsertEndpoint implements Endpoint {
     static InsertBody parse(ByteBuf content) throws BadRequestException {
         String event = null;
         byte[] data = null;
-        try (JsonParser parser = Json.parser(content)) {
+        try (JsonParser parser = JsonBody.parser(content)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 throw new BadRequestException("body must be a JSON object");
             }
@@ -66,7 +66,7 @@ public final class InsertEndpoint implements Endpoint {
                         if (event != null) {
                             throw new BadRequestException("field 'event' appears twice");
                         }
-                        event = parser.getText();
+                        event = JsonBody.text("event", parser.getText());
                     }
                     case "data" -> {
                         if (data != null) {
@@ -78,8 +78,10 @@ public final class InsertEndpoint implements Endpoint {
                 }
             }
             StringFields.requireEnd(parser);
+        } catch (Json.MalformedText e) {
+            throw JsonBody.loneSurrogate("data");
         } catch (JsonProcessingException e) {
-            throw new BadRequestException("invalid JSON: " + e.getOriginalMessage());
+            throw JsonBody.invalid(e);
         } catch (IOException e) {
             throw new BadRequestException("invalid JSON");
         }

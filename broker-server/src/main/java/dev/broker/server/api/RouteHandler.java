@@ -20,7 +20,7 @@ import java.net.URISyntaxException;
 /**
  * Maps a dispatched request to its {@link Route} and passes it on as an {@link ApiRequest}, with its slot. Answers
  * itself, through the request's slot: {@code 400} and a close for malformed HTTP (including a request line or
- * headers over the limits), {@code 413} and a close for a body over the limit (flagged by the
+ * headers over the limits), {@code 400} for a target whose percent-escapes do not decode, {@code 413} and a close for a body over the limit (flagged by the
  * {@link BodyLimitAggregator}), {@code 404} for an unknown path, {@code 405} for a wrong method.
  */
 @Sharable
@@ -45,7 +45,18 @@ public final class RouteHandler extends SimpleChannelInboundHandler<SlottedReque
             return;
         }
         QueryStringDecoder query = decodeTarget(request.uri());
-        Route route = Route.forPath(query.path());
+        Route route;
+        try {
+            // Decoded now, not when an endpoint first asks: a bad percent-escape is the client's error, a 400 here,
+            // and its message (which quotes the whole target, access token and all) goes nowhere.
+            route = Route.forPath(query.path());
+            query.parameters();
+        } catch (IllegalArgumentException badEscape) {
+            request.release();
+            HttpResponses.error(ctx, slot, HttpResponseStatus.BAD_REQUEST,
+                    "malformed request target: a percent-escape or its UTF-8 is invalid");
+            return;
+        }
         if (route == null) {
             request.release();
             HttpResponses.error(ctx, slot, HttpResponseStatus.NOT_FOUND, "not found");

@@ -3,7 +3,6 @@ package dev.broker.server.api;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
-import dev.broker.server.http.Json;
 import io.netty.buffer.ByteBuf;
 import java.io.IOException;
 import java.util.HashMap;
@@ -25,7 +24,7 @@ public final class StringFields {
     /** Parses {@code body} as one JSON object, keeping the named fields. */
     public static StringFields parse(ByteBuf body, Set<String> wanted) throws BadRequestException {
         Map<String, String> values = new HashMap<>();
-        try (JsonParser parser = Json.parser(body)) {
+        try (JsonParser parser = JsonBody.parser(body)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 throw new BadRequestException("body must be a JSON object");
             }
@@ -39,13 +38,13 @@ public final class StringFields {
                 if (value != JsonToken.VALUE_STRING) {
                     throw new BadRequestException("field '" + name + "' must be a string");
                 }
-                if (values.put(name, parser.getText()) != null) {
+                if (values.put(name, JsonBody.text(name, parser.getText())) != null) {
                     throw new BadRequestException("field '" + name + "' appears twice");
                 }
             }
             requireEnd(parser);
         } catch (JsonProcessingException e) {
-            throw new BadRequestException("invalid JSON: " + e.getOriginalMessage());
+            throw JsonBody.invalid(e);
         } catch (IOException e) {
             throw new BadRequestException("invalid JSON");
         }

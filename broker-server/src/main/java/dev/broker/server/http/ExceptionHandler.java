@@ -11,7 +11,8 @@ import java.lang.System.Logger.Level;
 
 /**
  * The last handler. A vanished or idle peer is closed quietly; a decoding failure is a 400 and a close while the
- * connection still speaks HTTP; anything else is logged once with the remote address, answered with 500 where a
+ * connection still speaks HTTP; anything else is logged once with the remote address (its messages withheld: see
+ * {@link Redacted}), answered with 500 where a
  * response can still be written, and closed. An exception does not say which request it came from, so these answers
  * are the connection's {@linkplain HttpResponses#lastWords last words}: they answer the oldest request still waiting.
  */
@@ -33,10 +34,11 @@ public final class ExceptionHandler extends ChannelInboundHandlerAdapter {
         } else if (cause instanceof DecoderException && speaksHttp) {
             HttpResponses.lastWords(ctx, HttpResponseStatus.BAD_REQUEST, "malformed request");
         } else if (speaksHttp) {
-            LOG.log(Level.WARNING, "unexpected error on connection from " + ctx.channel().remoteAddress(), cause);
+            LOG.log(Level.WARNING, "unexpected error on connection from " + ctx.channel().remoteAddress(),
+                    Redacted.of(cause));
             HttpResponses.lastWords(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error");
         } else {
-            LOG.log(Level.WARNING, "unexpected error on stream to " + ctx.channel().remoteAddress(), cause);
+            LOG.log(Level.WARNING, "unexpected error on stream to " + ctx.channel().remoteAddress(), Redacted.of(cause));
             ctx.close();
         }
     }

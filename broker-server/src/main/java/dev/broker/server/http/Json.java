@@ -45,6 +45,30 @@ public final class Json {
         return buf;
     }
 
+    /** A string that is not well-formed UTF-16 (a lone surrogate), which UTF-8 cannot carry. */
+    public static final class MalformedText extends IOException {
+        public MalformedText() {
+            super("a string holds a lone UTF-16 surrogate", null);
+        }
+    }
+
+    /** Whether every surrogate in {@code text} is half of a pair. */
+    public static boolean isWellFormed(CharSequence text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isWellFormed(char[] chars, int offset, int length) {
+        return isWellFormed(java.nio.CharBuffer.wrap(chars, offset, length));
+    }
+
     /** A parser over the readable bytes of {@code body} (which it does not consume or release). */
     public static JsonParser parser(ByteBuf body) throws IOException {
         return FACTORY.createParser((java.io.InputStream) new ByteBufInputStream(body.duplicate()));
@@ -53,6 +77,8 @@ public final class Json {
     /**
      * Re-serialises the value at the parser's current token as compact, ASCII-only JSON. Numbers keep their exact
      * text (no round trip through double), so what a client sent is what subscribers get, less the whitespace.
+     *
+     * @throws MalformedText when a string or field name holds a lone surrogate
      */
     public static byte[] compactCopyOfCurrentValue(JsonParser parser) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream(64);
@@ -83,8 +109,18 @@ public final class Json {
                     generator.writeEndArray();
                     depth--;
                 }
-                case FIELD_NAME -> generator.writeFieldName(parser.currentName());
-                case VALUE_STRING -> generator.writeString(parser.getTextCharacters(), parser.getTextOffset(), parser.getTextLength());
+                case FIELD_NAME -> {
+                    if (!isWellFormed(parser.currentName())) {
+                        throw new MalformedText();
+                    }
+                    generator.writeFieldName(parser.currentName());
+                }
+                case VALUE_STRING -> {
+                    if (!isWellFormed(parser.getTextCharacters(), parser.getTextOffset(), parser.getTextLength())) {
+                        throw new MalformedText();
+                    }
+                    generator.writeString(parser.getTextCharacters(), parser.getTextOffset(), parser.getTextLength());
+                }
                 case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> generator.writeNumber(parser.getText());
                 case VALUE_TRUE -> generator.writeBoolean(true);
                 case VALUE_FALSE -> generator.writeBoolean(false);

@@ -42,18 +42,37 @@ public final class ForkedBroker implements AutoCloseable {
 
     /** Starts a server over {@code db} with the test admin token and JWT secret; waits until it listens. */
     public static ForkedBroker start(Path db, Duration startupTimeout) {
+        return start(db, startupTimeout, List.of(), "dev.broker.server.Main", List.of());
+    }
+
+    /**
+     * Like {@link #start(Path, Duration)}, in a process that may open at most {@code openFiles} files and sockets
+     * ({@code ulimit -n} sets the soft and the hard limit, so the JVM cannot raise it), with {@code flags} added to
+     * the command line. Needs {@code sh}.
+     */
+    public static ForkedBroker startWithOpenFilesLimit(Path db, Duration startupTimeout, int openFiles,
+                                                       String... flags) {
+        // exec keeps the pid: pid() is the JVM's.
+        return start(db, startupTimeout, List.of("sh", "-c", "ulimit -n \"$0\" && exec \"$@\"",
+                Integer.toString(openFiles)), PreloadingMain.class.getName(), List.of(flags));
+    }
+
+    private static ForkedBroker start(Path db, Duration startupTimeout, List<String> launcher, String mainClass,
+                                      List<String> flags) {
         Path stderr = db.resolveSibling(db.getFileName() + "-server.err");
-        List<String> command = List.of(
+        List<String> command = new ArrayList<>(launcher);
+        command.addAll(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m",
                 "-XX:+UseSerialGC",
                 "-cp", System.getProperty("java.class.path"),
-                "dev.broker.server.Main",
+                mainClass,
                 "--port", "0",
                 "--bind", "127.0.0.1",
                 "--db", db.toString(),
                 "--admin_token", TestBroker.ADMIN_TOKEN,
-                "--jwt_secret", TestBroker.JWT_SECRET);
+                "--jwt_secret", TestBroker.JWT_SECRET));
+        command.addAll(flags);
         ProcessBuilder builder = new ProcessBuilder(command)
                 .redirectError(stderr.toFile())
                 .redirectInput(ProcessBuilder.Redirect.PIPE);

@@ -3,6 +3,7 @@ package dev.broker.storage.rocksdb;
 import dev.broker.storage.Event;
 import dev.broker.storage.StorageException;
 import dev.broker.storage.StorageOverloadedException;
+import dev.broker.storage.StorageUnavailableException;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -12,7 +13,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.WriteBatch;
 
@@ -20,6 +20,9 @@ import org.rocksdb.WriteBatch;
  * The single writer of the event log. Appends queue up; the writer thread takes everything queued (up to
  * {@link #MAX_BATCH}), assigns consecutive ids, and makes all of it durable with one batch write and one sync. While
  * that sync is in flight new appends accumulate, so the batch size follows the backlog.
+ *
+ * <p>Each batch is written through {@link RecoveringDatabase#write}: while the store cannot write, a batch fails at
+ * once with {@link StorageUnavailableException} and uses up no id.
  *
  * <p>Being the only writer is what gives the ordering guarantee of {@code EventLog}: batches become visible in id
  * order, each only after its sync, and the events are handed to the feed in id order before the next batch starts.
@@ -44,9 +47,7 @@ final class GroupCommitWriter {
             new CompletableFuture<>());
 
     private final BlockingQueue<PendingAppend> queue = new LinkedBlockingQueue<>();
-    private final ColumnFamilyHandle eventsColumn;
-    private final ColumnFamilyHandle latestColumn;
-    private final ColumnFamilyHandle metaColumn;
+    private final RecoveringDatabase database;
     private final BatchCommitter committer;
     private final LocalEventFeed feed;
     private final BooleanSupplier storageOpen;
@@ -66,12 +67,9 @@ final class GroupCommitWriter {
     private volatile long failedAppends;
     private volatile int largestBatch;
 
-    GroupCommitWriter(ColumnFamilyHandle eventsColumn, ColumnFamilyHandle latestColumn,
-                      ColumnFamilyHandle metaColumn, BatchCommitter committer, LocalEventFeed feed, long lastId,
+    GroupCommitWriter(RecoveringDatabase database, BatchCommitter committer, LocalEventFeed feed, long lastId,
                       BooleanSupplier storageOpen) {
-        this.eventsColumn = eventsColumn;
-        this.latestColumn = latestColumn;
-        this.metaColumn = metaColumn;
+        this.database = database;
         this.committer = committer;
         this.feed = feed;
         this.lastId = lastId;
@@ -155,28 +153,17 @@ final class GroupCommitWriter {
 
     private void commit(List<PendingAppend> batch) {
         long timestamp = System.currentTimeMillis();
-        List<Event> events = new ArrayList<>(batch.size());
-        try (WriteBatch writeBatch = new WriteBatch()) {
-            long id = lastId;
-            for (PendingAppend pending : batch) {
-                id++;
-                writeBatch.put(eventsColumn, KeyCodec.eventKey(pending.tenantPrefix(), id),
-                        EventCodec.eventValue(timestamp, pending.nameBytes(), pending.data()));
-                // Two appends of one name in a batch: the later put, with the larger id, wins.
-                writeBatch.put(latestColumn, KeyCodec.latestKey(pending.tenantPrefix(), pending.nameBytes()),
-                        EventCodec.latestValue(id, timestamp, pending.data()));
-                events.add(new Event(id, pending.tenant(), pending.name(), timestamp, pending.data()));
-            }
-            // The counter travels in the same atomic batch as the events, so it is exact after a crash.
-            writeBatch.put(metaColumn, KeyCodec.LAST_ID_KEY, KeyCodec.longBytes(id));
-            // Advance before writing: should the write fail after all reaching disk, its ids are never reused.
-            lastId = id;
-            committer.commit(writeBatch);
+        List<Event> events;
+        try {
+            events = database.write("append events", db -> write(db, batch, timestamp));
+        } catch (StorageUnavailableException e) {
+            // Refused, or the write failed with an I/O error: the database has said so, once.
+            fail(batch, e);
+            return;
         } catch (RocksDBException | RuntimeException e) {
             LOG.log(Level.ERROR, "append events: batch of " + batch.size() + " failed", e);
-            StorageException failure = new StorageException("append events: " + e.getMessage(), e);
-            failedAppends += batch.size();
-            batch.forEach(pending -> pending.result().completeExceptionally(failure));
+            fail(batch, e instanceof StorageException storageException ? storageException
+                    : new StorageException("append events: " + e.getMessage(), e));
             return;
         }
         commits++;
@@ -187,6 +174,34 @@ final class GroupCommitWriter {
             feed.publish(event);
             batch.get(i).result().complete(event);
         }
+    }
+
+    /** Assigns the ids and writes the batch; runs while the database cannot be taken away. */
+    private List<Event> write(OpenDatabase db, List<PendingAppend> batch, long timestamp) throws RocksDBException {
+        List<Event> events = new ArrayList<>(batch.size());
+        try (WriteBatch writeBatch = new WriteBatch()) {
+            long id = lastId;
+            for (PendingAppend pending : batch) {
+                id++;
+                writeBatch.put(db.eventsColumn(), KeyCodec.eventKey(pending.tenantPrefix(), id),
+                        EventCodec.eventValue(timestamp, pending.nameBytes(), pending.data()));
+                // Two appends of one name in a batch: the later put, with the larger id, wins.
+                writeBatch.put(db.latestColumn(), KeyCodec.latestKey(pending.tenantPrefix(), pending.nameBytes()),
+                        EventCodec.latestValue(id, timestamp, pending.data()));
+                events.add(new Event(id, pending.tenant(), pending.name(), timestamp, pending.data()));
+            }
+            // The counter travels in the same atomic batch as the events, so it is exact after a crash.
+            writeBatch.put(db.metaColumn(), KeyCodec.LAST_ID_KEY, KeyCodec.longBytes(id));
+            // Advance before writing: should the write fail after all reaching disk, its ids are never reused.
+            lastId = id;
+            committer.commit(db.db(), writeBatch);
+        }
+        return events;
+    }
+
+    private void fail(List<PendingAppend> batch, StorageException failure) {
+        failedAppends += batch.size();
+        batch.forEach(pending -> pending.result().completeExceptionally(failure));
     }
 
     private PendingAppend takeUninterruptibly() {

@@ -10,9 +10,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ReadOptions;
-import org.rocksdb.RocksDB;
 import org.rocksdb.RocksIterator;
 
 /**
@@ -24,19 +22,15 @@ public final class RocksEventLog implements EventLog {
     /** Caps the up-front allocation of {@code after}, whatever limit the caller passes. */
     private static final int MAX_INITIAL_CAPACITY = 256;
 
-    private final RocksDB db;
+    private final RecoveringDatabase database;
     private final ReadOptions readOptions;
-    private final ColumnFamilyHandle eventsColumn;
-    private final ColumnFamilyHandle latestColumn;
     private final GroupCommitWriter writer;
     private final StorageExecutor readers;
 
-    RocksEventLog(RocksDB db, ReadOptions readOptions, ColumnFamilyHandle eventsColumn,
-                  ColumnFamilyHandle latestColumn, GroupCommitWriter writer, StorageExecutor readers) {
-        this.db = db;
+    RocksEventLog(RecoveringDatabase database, ReadOptions readOptions, GroupCommitWriter writer,
+                  StorageExecutor readers) {
+        this.database = database;
         this.readOptions = readOptions;
-        this.eventsColumn = eventsColumn;
-        this.latestColumn = latestColumn;
         this.writer = writer;
         this.readers = readers;
     }
@@ -63,10 +57,10 @@ public final class RocksEventLog implements EventLog {
     @Override
     public CompletableFuture<List<Event>> latest(String tenant) {
         Objects.requireNonNull(tenant, "tenant");
-        return readers.run("latest", () -> {
+        return readers.run("latest", () -> database.read("latest", db -> {
             byte[] prefix = KeyCodec.tenantPrefix(tenant);
             List<Event> events = new ArrayList<>();
-            try (RocksIterator iterator = db.newIterator(latestColumn, readOptions)) {
+            try (RocksIterator iterator = db.db().newIterator(db.latestColumn(), readOptions)) {
                 for (iterator.seek(prefix); iterator.isValid(); iterator.next()) {
                     byte[] key = iterator.key();
                     if (!KeyCodec.hasPrefix(key, prefix)) {
@@ -81,13 +75,13 @@ public final class RocksEventLog implements EventLog {
             // Stored by name; the contract wants id order.
             events.sort(Comparator.comparingLong(Event::id));
             return events;
-        });
+        }));
     }
 
     @Override
     public CompletableFuture<List<Event>> after(String tenant, long afterId, int limit) {
         Objects.requireNonNull(tenant, "tenant");
-        return readers.run("after", () -> {
+        return readers.run("after", () -> database.read("after", db -> {
             byte[] prefix = KeyCodec.tenantPrefix(tenant);
             if (limit <= 0 || afterId == Long.MAX_VALUE) {
                 return new ArrayList<>();
@@ -95,7 +89,7 @@ public final class RocksEventLog implements EventLog {
             // Ids start at 1; a negative afterId must not become a huge unsigned key.
             long firstId = Math.max(afterId, 0) + 1;
             List<Event> events = new ArrayList<>(Math.min(limit, MAX_INITIAL_CAPACITY));
-            try (RocksIterator iterator = db.newIterator(eventsColumn, readOptions)) {
+            try (RocksIterator iterator = db.db().newIterator(db.eventsColumn(), readOptions)) {
                 for (iterator.seek(KeyCodec.eventKey(prefix, firstId));
                      iterator.isValid() && events.size() < limit;
                      iterator.next()) {
@@ -108,7 +102,7 @@ public final class RocksEventLog implements EventLog {
                 iterator.status();
             }
             return events;
-        });
+        }));
     }
 
     @Override

@@ -1,30 +1,23 @@
 package dev.broker.storage.rocksdb;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
-
 import dev.broker.storage.EventFeed;
 import dev.broker.storage.EventLog;
 import dev.broker.storage.Storage;
 import dev.broker.storage.StorageException;
+import dev.broker.storage.StorageHealth;
 import dev.broker.storage.UserStore;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
 import java.util.function.UnaryOperator;
 import org.rocksdb.AbstractNativeReference;
 import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.Cache;
-import org.rocksdb.ColumnFamilyDescriptor;
-import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.DBOptions;
 import org.rocksdb.LRUCache;
-import org.rocksdb.Options;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
@@ -38,7 +31,8 @@ import org.rocksdb.WriteOptions;
  * per tenant and name), {@code meta} ({@code last_id}), plus RocksDB's {@code default}, unused.
  *
  * <p>Threads: {@code broker-storage-writer} (all event appends, group-committed), {@code broker-storage-users} (user
- * mutations, one at a time) and {@code broker-storage-reader-1..2} (reads). All end on {@link #close()}.
+ * mutations, one at a time), {@code broker-storage-reader-1..2} (reads) and {@code broker-storage-recovery} (reopens
+ * the database after a failed write, see {@link RecoveringDatabase}). All end on {@link #close()}.
  */
 public final class RocksStorage implements Storage {
 
@@ -47,15 +41,6 @@ public final class RocksStorage implements Storage {
     }
 
     private static final System.Logger LOG = System.getLogger(RocksStorage.class.getName());
-
-    static final String USERS_COLUMN = "users";
-    static final String EVENTS_COLUMN = "events";
-    static final String LATEST_COLUMN = "latest";
-    static final String META_COLUMN = "meta";
-    /** Opened in this order, so handle i belongs to name i. */
-    private static final List<byte[]> REQUIRED_COLUMNS = List.of(RocksDB.DEFAULT_COLUMN_FAMILY,
-            USERS_COLUMN.getBytes(UTF_8), EVENTS_COLUMN.getBytes(UTF_8), LATEST_COLUMN.getBytes(UTF_8),
-            META_COLUMN.getBytes(UTF_8));
 
     // Modest on purpose: the server shares a 2-core machine with the JVM and Netty.
     private static final long BLOCK_CACHE_BYTES = 64L << 20;
@@ -67,26 +52,39 @@ public final class RocksStorage implements Storage {
     private static final long MAX_TOTAL_WAL_BYTES = 256L << 20;
     private static final int MAX_BACKGROUND_JOBS = 2;
     private static final int KEPT_INFO_LOG_FILES = 5;
+    /**
+     * Files RocksDB keeps open, table files included (it keeps 10 of them for its other files). RocksDB's default,
+     * unlimited, keeps every table file open, so a growing database takes ever more descriptors from the sockets
+     * (and needs them all again to reopen). 256 table files of 64 MiB cover 16 GiB before table files are closed and
+     * reopened on demand.
+     */
+    static final int MAX_OPEN_FILES = 256;
+    /**
+     * Descriptors beyond {@link #MAX_OPEN_FILES} that the store may hold at once: WAL files not yet flushed (one
+     * per unflushed memtable), flush and compaction outputs ({@link #MAX_BACKGROUND_JOBS}), the directory, the
+     * MANIFEST, LOCK and info log while reopening, and the recovery probe. Measured on Linux: a fresh store holds 11;
+     * one with 300 table files at most 225 while every one of them is read.
+     */
+    private static final int OTHER_FILES = 32;
+    /**
+     * How many file descriptors the store keeps for itself, at most. A server that caps its connections should
+     * keep this many (plus the JVM's own) below the open-files limit, so that sockets cannot starve the store.
+     */
+    public static final int FILE_DESCRIPTORS = MAX_OPEN_FILES + OTHER_FILES;
     private static final int READER_THREADS = 2;
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
 
     private final Path directory;
     private final LocalEventFeed feed = new LocalEventFeed();
 
-    // Native objects, in creation order; closeNatives() releases them in reverse. Not final: a failed open
-    // releases whichever were created.
+    // Native objects, in creation order; closeNatives() releases them in reverse. They outlive every reopening of
+    // the database. Not final: a failed open releases whichever were created.
     private Cache blockCache;
     private ColumnFamilyOptions columnFamilyOptions;
     private DBOptions dbOptions;
     private WriteOptions syncWrite;
     private ReadOptions readOptions;
-    private RocksDB db;
-    /** Every opened handle, including default and any column family this version does not know. */
-    private final List<ColumnFamilyHandle> columnFamilyHandles = new ArrayList<>();
-    private ColumnFamilyHandle usersColumn;
-    private ColumnFamilyHandle eventsColumn;
-    private ColumnFamilyHandle latestColumn;
-    private ColumnFamilyHandle metaColumn;
+    private RecoveringDatabase database;
 
     private final GroupCommitWriter writer;
     private final StorageExecutor userMutations;
@@ -101,9 +99,10 @@ public final class RocksStorage implements Storage {
     /**
      * Opens the store in {@code directory}, creating the directory and the database when missing. Every batch
      * commit of the event writer passes through {@code commitWrapper}: {@link #open} gives the identity; the tests of
-     * this package hold a commit in flight or make one fail with it.
+     * this package hold a commit in flight or make one fail with it. {@code recovery} says how the store recovers
+     * from a failed write.
      */
-    RocksStorage(Path directory, UnaryOperator<BatchCommitter> commitWrapper) {
+    RocksStorage(Path directory, UnaryOperator<BatchCommitter> commitWrapper, RecoveringDatabase.Recovery recovery) {
         this.directory = directory;
         try {
             Files.createDirectories(directory);
@@ -112,8 +111,11 @@ public final class RocksStorage implements Storage {
         }
         long lastId;
         try {
-            openNatives();
-            lastId = readLastId();
+            createOptions();
+            OpenDatabase opened = openDatabase();
+            database = new RecoveringDatabase(directory, opened, this::openDatabase, readOptions, syncWrite,
+                    recovery, this::lastIssuedId);
+            lastId = database.read("open", this::readLastId);
         } catch (RocksDBException e) {
             closeNativesAfterFailedOpen();
             throw new StorageException("open " + directory + ": " + e.getMessage(), e);
@@ -123,15 +125,18 @@ public final class RocksStorage implements Storage {
         }
         readers = StorageExecutor.pool("broker-storage-reader-", READER_THREADS, this::isOpen);
         userMutations = StorageExecutor.singleThread("broker-storage-users", this::isOpen);
-        RocksDB database = db;
         WriteOptions durable = syncWrite;
-        BatchCommitter syncedWrite = batch -> database.write(durable, batch);
-        writer = new GroupCommitWriter(eventsColumn, latestColumn, metaColumn, commitWrapper.apply(syncedWrite),
-                feed, lastId, this::isOpen);
-        eventLog = new RocksEventLog(db, readOptions, eventsColumn, latestColumn, writer, readers);
-        userStore = new RocksUserStore(db, readOptions, syncWrite, usersColumn, userMutations, readers);
+        BatchCommitter syncedWrite = (db, batch) -> db.write(durable, batch);
+        writer = new GroupCommitWriter(database, commitWrapper.apply(syncedWrite), feed, lastId, this::isOpen);
+        eventLog = new RocksEventLog(database, readOptions, writer, readers);
+        userStore = new RocksUserStore(database, readOptions, syncWrite, userMutations, readers);
         open = true;
         writer.start();
+        database.start();
+    }
+
+    RocksStorage(Path directory, UnaryOperator<BatchCommitter> commitWrapper) {
+        this(directory, commitWrapper, RecoveringDatabase.Recovery.DEFAULT);
     }
 
     /** Opens the store in {@code directory}, creating the directory and the database when missing. */
@@ -159,12 +164,23 @@ public final class RocksStorage implements Storage {
         return open;
     }
 
+    @Override
+    public StorageHealth health() {
+        return open ? database.health() : StorageHealth.unwritable("storage is closed");
+    }
+
+    /** How many times the database was reopened after a failed write since the store opened. */
+    long recoveries() {
+        return database.recoveries();
+    }
+
     /**
      * Closes in this order: (1) refuse new work; (2) the writer makes every queued append durable, publishes it and
      * completes its future, then ends; (3) queued user mutations, then queued reads, run and their threads end;
-     * (4) the natives: column family handles, the database, then the options and the block cache it was opened
-     * with. Should a thread not end within the timeout, RocksDB is left open: closing it under a running call would
-     * crash the JVM. Idempotent; a concurrent second call waits for the first.
+     * (4) the recovery thread ends (after a reopening under way), then the natives: column family handles, the
+     * database, then the options and the block cache it was opened with. Should a thread not end within the
+     * timeout, RocksDB is left open: closing it under a running call would crash the JVM. Idempotent; a concurrent
+     * second call waits for the first.
      */
     @Override
     public void close() {
@@ -186,7 +202,7 @@ public final class RocksStorage implements Storage {
         }
     }
 
-    private void openNatives() throws RocksDBException {
+    private void createOptions() {
         blockCache = new LRUCache(BLOCK_CACHE_BYTES);
         columnFamilyOptions = new ColumnFamilyOptions()
                 .setWriteBufferSize(WRITE_BUFFER_BYTES)
@@ -197,51 +213,24 @@ public final class RocksStorage implements Storage {
                 .setMaxBackgroundJobs(MAX_BACKGROUND_JOBS)
                 .setDbWriteBufferSize(TOTAL_WRITE_BUFFER_BYTES)
                 .setMaxTotalWalSize(MAX_TOTAL_WAL_BYTES)
+                .setMaxOpenFiles(MAX_OPEN_FILES)
                 .setKeepLogFileNum(KEPT_INFO_LOG_FILES);
         // Every write is acknowledged only once fsync'd; the WAL stays enabled (the default).
         syncWrite = new WriteOptions().setSync(true);
         readOptions = new ReadOptions();
-
-        List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
-        for (byte[] name : columnFamiliesToOpen()) {
-            descriptors.add(new ColumnFamilyDescriptor(name, columnFamilyOptions));
-        }
-        List<ColumnFamilyHandle> handles = new ArrayList<>();
-        db = RocksDB.open(dbOptions, directory.toString(), descriptors, handles);
-        columnFamilyHandles.addAll(handles);
-        usersColumn = handles.get(1);
-        eventsColumn = handles.get(2);
-        latestColumn = handles.get(3);
-        metaColumn = handles.get(4);
     }
 
-    /**
-     * The required column families first (missing ones are created by create_missing_column_families), then any
-     * other the database already has: RocksDB refuses to open a database without all of its column families.
-     */
-    private List<byte[]> columnFamiliesToOpen() throws RocksDBException {
-        List<byte[]> names = new ArrayList<>(REQUIRED_COLUMNS);
-        for (byte[] existing : existingColumnFamilies()) {
-            if (names.stream().noneMatch(name -> Arrays.equals(name, existing))) {
-                names.add(existing);
-            }
-        }
-        return names;
+    private OpenDatabase openDatabase() throws RocksDBException {
+        return OpenDatabase.open(directory, dbOptions, columnFamilyOptions);
     }
 
-    private List<byte[]> existingColumnFamilies() throws RocksDBException {
-        // listColumnFamilies fails on a directory without a database; any other failure must surface.
-        if (!Files.exists(directory.resolve("CURRENT"))) {
-            return List.of();
-        }
-        try (Options options = new Options()) {
-            return RocksDB.listColumnFamilies(options, directory.toString());
-        }
+    private long lastIssuedId() {
+        return writer.lastIssuedId();
     }
 
     /** The last id assigned before this open; 0 for a new database. */
-    private long readLastId() throws RocksDBException {
-        byte[] value = db.get(metaColumn, readOptions, KeyCodec.LAST_ID_KEY);
+    private long readLastId(OpenDatabase opened) throws RocksDBException {
+        byte[] value = opened.db().get(opened.metaColumn(), readOptions, KeyCodec.LAST_ID_KEY);
         if (value == null) {
             return 0;
         }
@@ -251,13 +240,12 @@ public final class RocksStorage implements Storage {
         return KeyCodec.getLong(value, 0);
     }
 
-    /** Handles before the database that owns them; the database before the options and cache it uses. */
+    /** The database before the options and cache it uses. */
     private void closeNatives() {
-        columnFamilyHandles.forEach(ColumnFamilyHandle::close);
         RocksDBException failure = null;
-        if (db != null) {
+        if (database != null) {
             try {
-                db.closeE();
+                database.close();
             } catch (RocksDBException e) {
                 failure = e; // still release the rest
             }

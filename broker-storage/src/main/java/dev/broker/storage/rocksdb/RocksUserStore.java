@@ -9,9 +9,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ReadOptions;
-import org.rocksdb.RocksDB;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteOptions;
 
@@ -22,19 +20,17 @@ import org.rocksdb.WriteOptions;
  */
 final class RocksUserStore implements UserStore {
 
-    private final RocksDB db;
+    private final RecoveringDatabase database;
     private final ReadOptions readOptions;
     private final WriteOptions syncWrite;
-    private final ColumnFamilyHandle usersColumn;
     private final StorageExecutor mutations;
     private final StorageExecutor readers;
 
-    RocksUserStore(RocksDB db, ReadOptions readOptions, WriteOptions syncWrite, ColumnFamilyHandle usersColumn,
+    RocksUserStore(RecoveringDatabase database, ReadOptions readOptions, WriteOptions syncWrite,
                    StorageExecutor mutations, StorageExecutor readers) {
-        this.db = db;
+        this.database = database;
         this.readOptions = readOptions;
         this.syncWrite = syncWrite;
-        this.usersColumn = usersColumn;
         this.mutations = mutations;
         this.readers = readers;
     }
@@ -42,31 +38,31 @@ final class RocksUserStore implements UserStore {
     @Override
     public CompletableFuture<Boolean> create(User user) {
         Objects.requireNonNull(user, "user");
-        return mutations.run("create user", () -> {
+        return mutations.run("create user", () -> database.write("create user", db -> {
             byte[] key = KeyCodec.userKey(user.username());
-            if (db.get(usersColumn, readOptions, key) != null) {
+            if (db.db().get(db.usersColumn(), readOptions, key) != null) {
                 return false;
             }
-            db.put(usersColumn, syncWrite, key, UserCodec.encode(user));
+            db.db().put(db.usersColumn(), syncWrite, key, UserCodec.encode(user));
             return true;
-        });
+        }));
     }
 
     @Override
     public CompletableFuture<Optional<User>> find(String username) {
         Objects.requireNonNull(username, "username");
-        return readers.run("find user", () -> {
-            byte[] value = db.get(usersColumn, readOptions, KeyCodec.userKey(username));
+        return readers.run("find user", () -> database.read("find user", db -> {
+            byte[] value = db.db().get(db.usersColumn(), readOptions, KeyCodec.userKey(username));
             return value == null ? Optional.empty() : Optional.of(UserCodec.decode(username, value));
-        });
+        }));
     }
 
     /** {@inheritDoc} Ordered by the UTF-8 bytes of the username, which is Unicode code point order. */
     @Override
     public CompletableFuture<List<User>> list() {
-        return readers.run("list users", () -> {
+        return readers.run("list users", () -> database.read("list users", db -> {
             List<User> users = new ArrayList<>();
-            try (RocksIterator iterator = db.newIterator(usersColumn, readOptions)) {
+            try (RocksIterator iterator = db.db().newIterator(db.usersColumn(), readOptions)) {
                 for (iterator.seekToFirst(); iterator.isValid(); iterator.next()) {
                     String username = new String(iterator.key(), UTF_8);
                     users.add(UserCodec.decode(username, iterator.value()));
@@ -74,15 +70,15 @@ final class RocksUserStore implements UserStore {
                 iterator.status();
             }
             return users;
-        });
+        }));
     }
 
     @Override
     public CompletableFuture<Optional<User>> setRevoked(String username, boolean revoked) {
         Objects.requireNonNull(username, "username");
-        return mutations.run("set revoked", () -> {
+        return mutations.run("set revoked", () -> database.write("set revoked", db -> {
             byte[] key = KeyCodec.userKey(username);
-            byte[] value = db.get(usersColumn, readOptions, key);
+            byte[] value = db.db().get(db.usersColumn(), readOptions, key);
             if (value == null) {
                 return Optional.empty();
             }
@@ -91,8 +87,8 @@ final class RocksUserStore implements UserStore {
                 return Optional.of(user); // already so: no write needed
             }
             User updated = user.withRevoked(revoked);
-            db.put(usersColumn, syncWrite, key, UserCodec.encode(updated));
+            db.db().put(db.usersColumn(), syncWrite, key, UserCodec.encode(updated));
             return Optional.of(updated);
-        });
+        }));
     }
 }

@@ -6,13 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.broker.storage.StorageException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import org.rocksdb.RocksDBException;
+import org.rocksdb.Status;
 
 /** Helpers shared by the storage tests. */
 final class StorageTesting {
@@ -28,6 +31,12 @@ final class StorageTesting {
      */
     static RocksStorage openWithCommits(Path directory, UnaryOperator<BatchCommitter> commitWrapper) {
         return new RocksStorage(directory, commitWrapper);
+    }
+
+    /** Like {@link #openWithCommits}, recovering from failed writes as {@code recovery} says. */
+    static RocksStorage openWithRecovery(Path directory, UnaryOperator<BatchCommitter> commitWrapper,
+                                         RecoveringDatabase.Recovery recovery) {
+        return new RocksStorage(directory, commitWrapper, recovery);
     }
 
     /** The store's event log as the RocksDB class, whose {@link RocksEventLog#commitStats()} tests check. */
@@ -71,7 +80,7 @@ final class StorageTesting {
         }
 
         BatchCommitter wrap(BatchCommitter real) {
-            return batch -> {
+            return (db, batch) -> {
                 int number = commitNumber.incrementAndGet();
                 if (number == 1) {
                     firstCommitStarted.countDown();
@@ -84,8 +93,35 @@ final class StorageTesting {
                 if (number == failingCommit) {
                     throw new RocksDBException("injected failure");
                 }
-                real.commit(batch);
+                real.commit(db, batch);
             };
+        }
+    }
+
+    /**
+     * A disk that can be made full: while {@link #full} is set, every commit of the event writer fails with the
+     * I/O error RocksDB reports for ENOSPC, and the recovery probe finds no room. The database itself is real; only
+     * the moment of failure is chosen by the test.
+     */
+    static final class FillableDisk {
+        final AtomicBoolean full = new AtomicBoolean();
+        final AtomicInteger commits = new AtomicInteger();
+
+        BatchCommitter wrap(BatchCommitter real) {
+            return (db, batch) -> {
+                commits.incrementAndGet();
+                if (full.get()) {
+                    throw new RocksDBException("IO error: While appending to file: 000042.log: No space left on device",
+                            new Status(Status.Code.IOError, Status.SubCode.NoSpace, "injected"));
+                }
+                real.commit(db, batch);
+            };
+        }
+
+        /** Fast back-off, so tests recover in milliseconds; the probe fails while full. */
+        RecoveringDatabase.Recovery recovery() {
+            return new RecoveringDatabase.Recovery(Duration.ofMillis(5), Duration.ofMillis(40),
+                    directory -> !full.get() && DirectoryProbe.SYNCED_WRITE.acceptsWrites(directory));
         }
     }
 }
