@@ -26,7 +26,17 @@ public interface EventLog {
     CompletableFuture<List<Event>> latest(String tenant);
 
     /** Up to {@code limit} events of the tenant with an id greater than {@code afterId}, in ascending id order. */
-    CompletableFuture<List<Event>> after(String tenant, long afterId, int limit);
+    default CompletableFuture<List<Event>> after(String tenant, long afterId, int limit) {
+        return after(tenant, afterId, limit, Long.MAX_VALUE);
+    }
+
+    /**
+     * Up to {@code limit} events of the tenant with an id greater than {@code afterId}, in ascending id order, and
+     * no more once their data adds up to {@code maxDataBytes} or more: the event that reaches the bound is the
+     * last, so a page holds at least one event (if there is one) and at most {@code maxDataBytes} plus one event's
+     * data. A page with fewer than {@code limit} events and less data than the bound is the end of the log.
+     */
+    CompletableFuture<List<Event>> after(String tenant, long afterId, int limit, long maxDataBytes);
 
     /**
      * The largest id the log has issued so far, of any tenant (0 while empty): a {@code Last-Event-ID} above it

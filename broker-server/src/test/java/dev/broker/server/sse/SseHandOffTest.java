@@ -370,13 +370,16 @@ class SseHandOffTest {
         }
 
         @Override
-        public CompletableFuture<List<Event>> after(String tenant, long afterId, int limit) {
+        public CompletableFuture<List<Event>> after(String tenant, long afterId, int limit, long maxDataBytes) {
             CompletableFuture<List<Event>> read = new CompletableFuture<>();
             pending.add(() -> {
                 List<Event> events = new ArrayList<>();
+                long bytes = 0;
                 for (Event event : committed) {
-                    if (event.tenant().equals(tenant) && event.id() > afterId && events.size() < limit) {
+                    if (event.tenant().equals(tenant) && event.id() > afterId && events.size() < limit
+                            && (bytes < maxDataBytes || events.isEmpty())) {
                         events.add(event);
+                        bytes += event.data().length;
                     }
                 }
                 read.complete(events);

@@ -85,7 +85,7 @@ public final class RocksEventLog implements EventLog {
     }
 
     @Override
-    public CompletableFuture<List<Event>> after(String tenant, long afterId, int limit) {
+    public CompletableFuture<List<Event>> after(String tenant, long afterId, int limit, long maxDataBytes) {
         Objects.requireNonNull(tenant, "tenant");
         return readers.run("after", () -> {
             byte[] prefix = KeyCodec.tenantPrefix(tenant);
@@ -95,15 +95,19 @@ public final class RocksEventLog implements EventLog {
             // Ids start at 1; a negative afterId must not become a huge unsigned key.
             long firstId = Math.max(afterId, 0) + 1;
             List<Event> events = new ArrayList<>(Math.min(limit, MAX_INITIAL_CAPACITY));
+            long dataBytes = 0;
             try (RocksIterator iterator = db.newIterator(eventsColumn, readOptions)) {
+                // The event that reaches the data bound is the last: at least one, and at most one past it.
                 for (iterator.seek(KeyCodec.eventKey(prefix, firstId));
-                     iterator.isValid() && events.size() < limit;
+                     iterator.isValid() && events.size() < limit && (dataBytes < maxDataBytes || events.isEmpty());
                      iterator.next()) {
                     byte[] key = iterator.key();
                     if (!KeyCodec.hasPrefix(key, prefix)) {
                         break;
                     }
-                    events.add(EventCodec.decodeEvent(tenant, KeyCodec.idOfEventKey(key), iterator.value()));
+                    Event event = EventCodec.decodeEvent(tenant, KeyCodec.idOfEventKey(key), iterator.value());
+                    events.add(event);
+                    dataBytes += event.data().length;
                 }
                 iterator.status();
             }

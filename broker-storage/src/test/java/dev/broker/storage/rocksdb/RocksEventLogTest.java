@@ -145,6 +145,26 @@ class RocksEventLogTest {
     }
 
     @Test
+    void afterStopsOnceThePageReachesItsDataBound() throws Exception {
+        EventLog log = open().events();
+        List<Event> appended = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            // 10 bytes of data each
+            appended.add(await(log.append("acme", "tick", json("\"" + "x".repeat(8) + "\""))));
+        }
+
+        // The event that reaches the bound is the last of the page.
+        assertEquals(ids(appended.subList(0, 3)), ids(await(log.after("acme", 0, 100, 30))));
+        assertEquals(ids(appended.subList(0, 3)), ids(await(log.after("acme", 0, 100, 21))));
+        assertEquals(ids(appended.subList(0, 2)), ids(await(log.after("acme", 0, 100, 20))));
+        // At least one event, however small the bound; the count limit still applies.
+        assertEquals(ids(appended.subList(0, 1)), ids(await(log.after("acme", 0, 100, 1))));
+        assertEquals(ids(appended.subList(3, 4)), ids(await(log.after("acme", appended.get(2).id(), 100, 0))));
+        assertEquals(ids(appended.subList(0, 2)), ids(await(log.after("acme", 0, 2, 1000))));
+        assertEquals(ids(appended), ids(await(log.after("acme", 0, 100, 1000))));
+    }
+
+    @Test
     void latestAndAfterKeepTenantsApart() throws Exception {
         EventLog log = open().events();
         // Without the length prefix, tenant "a" with name "bx" would share key bytes with tenant "ab".
