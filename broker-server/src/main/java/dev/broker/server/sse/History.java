@@ -65,6 +65,9 @@ interface History {
     /** One page of the tenant's events after {@code afterId}, in id order, from the store; {@code join} as above. */
     Read after(String tenant, long afterId, Runnable join);
 
+    /** Runs one slice of a stream's history writing in its turn with the loop's other streams (see HistoryTurns). */
+    void takeTurn(Runnable slice);
+
     /** The largest id the store has issued (any tenant): a resume from above it falls back to the snapshot. */
     CompletableFuture<Long> lastIssuedId();
 }

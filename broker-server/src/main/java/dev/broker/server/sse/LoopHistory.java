@@ -162,6 +162,7 @@ final class LoopHistory implements History, LoopDelivery.Listener {
     private final int pageEvents;
     private final long pageDataBytes;
     private final int maxWaitingStreams;
+    private final HistoryTurns turns;
     /** Streams waiting for a store read to be issued (for room in the budget, or behind a running read). */
     private int waitingStreams;
     /** The bytes the snapshot caches of this loop hold together, against their limit. */
@@ -188,6 +189,7 @@ final class LoopHistory implements History, LoopDelivery.Listener {
         this.pageEvents = pageEvents;
         this.pageDataBytes = pageDataBytes;
         this.maxWaitingStreams = maxWaitingStreams;
+        this.turns = new HistoryTurns(loop);
         this.cacheBudget = new SnapshotCache.Budget(settings.snapshotCacheLoopBytes());
         this.lingerNanos = settings.lingerNanos();
     }
@@ -456,6 +458,11 @@ final class LoopHistory implements History, LoopDelivery.Listener {
             read.grant.release();
         }
         read.tenant.reads.remove(read.key, read);
+    }
+
+    @Override
+    public void takeTurn(Runnable slice) {
+        turns.take(slice);
     }
 
     @Override

@@ -177,33 +177,37 @@ public final class SseSession {
      */
     private void readSnapshot() {
         int overflowsBefore = overflows;
-        read(history.latest(tenant(), this::joinForRead), page -> writeNewer(page.events(), 0, () -> {
-            doneReading();
+        read(history.latest(tenant(), this::joinForRead), page -> {
             // The snapshot reflects every event up to its largest id, so a replay (if needed) starts there.
             if (overflows != overflowsBefore) {
                 whenWritable(this::replayPage);
             } else {
                 goLive();
             }
-        }));
+        });
     }
 
     private void replayPage() {
         int overflowsBefore = overflows;
-        read(history.after(tenant(), lastWrittenId, this::joinForRead), page -> writeNewer(page.events(), 0, () -> {
-            doneReading();
+        read(history.after(tenant(), lastWrittenId, this::joinForRead), page -> {
             if (page.more() || overflows != overflowsBefore) {
                 whenWritable(this::replayPage);
             } else {
                 goLive();
             }
-        }));
+        });
     }
 
-    /** Continues with the page once the read is done; the read is held until {@link #doneReading} or the close. */
+    /**
+     * Once the read is done, writes its events above lastWrittenId in turns, gives the read back, then goes on with
+     * {@code then}; the read is held until then, or until the close.
+     */
     private void read(History.Read read, Consumer<History.Page> then) {
         reading = read;
-        onLoop(read.page(), then);
+        onLoop(read.page(), page -> inTurn(() -> writeNewer(page.events(), 0, () -> {
+            doneReading();
+            then.accept(page);
+        })));
     }
 
     private void doneReading() {
@@ -213,13 +217,17 @@ public final class SseSession {
         }
     }
 
-    /** Writes the events above lastWrittenId from {@code from} on while the channel is writable, then {@code done}. */
+    /**
+     * Writes the events above lastWrittenId from {@code from} on while the channel is writable, then {@code done}.
+     * Each slice ends when the channel turns unwritable (its high water mark); the next waits for the channel to
+     * drain and then for its turn among the loop's streams writing history (see {@link HistoryTurns}).
+     */
     private void writeNewer(List<Event> events, int from, Runnable done) {
         for (int i = from; i < events.size(); i++) {
             if (!channel.isWritable()) {
                 channel.flush();
                 int next = i;
-                whenWritable(() -> writeNewer(events, next, done));
+                afterSlice(() -> writeNewer(events, next, done));
                 return;
             }
             Event event = events.get(i);
@@ -331,6 +339,29 @@ public final class SseSession {
         doneReading();
         delivery.leave(this);
         history.closed(tenant());
+    }
+
+    /** The next slice of a history, once the channel is writable and in its turn. */
+    private void afterSlice(Runnable slice) {
+        whenWritable(() -> inTurn(slice));
+    }
+
+    /**
+     * Runs a slice of history writing in its turn with the loop's other streams, unless closed by then; a slice that
+     * fails closes the stream.
+     */
+    private void inTurn(Runnable slice) {
+        history.takeTurn(() -> {
+            if (state == State.CLOSED) {
+                return;
+            }
+            try {
+                slice.run();
+            } catch (RuntimeException e) {
+                LOG.log(Level.ERROR, "writing history to an SSE stream failed; closing it", e);
+                channel.close();
+            }
+        });
     }
 
     private void whenWritable(Runnable step) {

@@ -13,7 +13,8 @@
  *       <li>{@code LoopHistory}, the <em>history</em> part, behind the small {@code History} interface a stream
  *           calls: the tenants' {@code SnapshotCache}s and the one read that fills each, store reads shared by the
  *           streams of a tenant asking for the same history (a snapshot too large to cache, a replay from the
- *           same id), and the linger that keeps a cache warm for reconnecting clients.</li>
+ *           same id), the linger that keeps a cache warm for reconnecting clients, and the turns in which
+ *           streams write their histories ({@code HistoryTurns}).</li>
  *     </ul></li>
  *   <li>{@code HistoryBudget}, the one thread-safe part, shared by all loops: the bytes that store reads of
  *       history hold across the server. A read takes room before it is issued and gives it back when the last
