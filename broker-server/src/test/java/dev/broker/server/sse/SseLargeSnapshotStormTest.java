@@ -11,6 +11,7 @@ import dev.broker.server.testing.SseClient;
 import dev.broker.server.testing.TestBroker;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
@@ -35,7 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A tenant whose snapshot is far too large to cache (20,000 event names of about 200 bytes, some 4 MB) and 300
  * streams opening at once, against a real server in its own JVM with a small heap: every stream gets the whole
- * snapshot, in id order, {@code /healthz} answers promptly meanwhile, and the server keeps serving afterwards.
+ * snapshot, in id order, {@code /healthz} answers promptly meanwhile; then 500 streams that vanish part-way; and
+ * the server keeps serving afterwards.
  * Without a bound on the memory of history reads, each stream held a snapshot read of its own and the server ran
  * out of memory.
  */
@@ -46,9 +48,12 @@ class SseLargeSnapshotStormTest {
     private static final int NAMES = 20_000;
     private static final int STREAMS = 300;
     private static final int CLIENT_THREADS = 3;
+    private static final int LEAVERS = 500;
+    private static final int LEAVER_THREADS = 5;
     private static final int INSERT_CONNECTIONS = 8;
     /** Requests per pipelined batch on one connection: the server runs 16 at a time and queues up to 256. */
     private static final int INSERT_BATCH = 64;
+    private static final long HISTORY_BUDGET_BYTES = 10L * 1024 * 1024;
     private static final Duration STORM_DEADLINE = Duration.ofSeconds(45);
     private static final Duration HEALTHZ_PROMPTLY = Duration.ofSeconds(2);
     private static final Pattern GC_AFTER = Pattern.compile("->(\\d+)M\\(");
@@ -60,7 +65,10 @@ class SseLargeSnapshotStormTest {
     void everyStreamGetsTheWholeUncachedSnapshotWhileTheServerStaysResponsive() throws Exception {
         Path gcLog = dir.resolve("gc.log");
         List<String> jvm = List.of("-Xmx192m", "-XX:+UseSerialGC", "-Xlog:gc:file=" + gcLog);
-        try (ForkedBroker fork = ForkedBroker.start(dir.resolve("db"), Duration.ofSeconds(60), jvm)) {
+        // A budget that holds one snapshot read of the tenant (some 6 MB on the heap) but not two: the loops' reads
+        // take turns, and a read whose bytes were never given back would stall every later one.
+        try (ForkedBroker fork = ForkedBroker.start(dir.resolve("db"), Duration.ofSeconds(60), jvm,
+                "--sse_history_budget_bytes=" + HISTORY_BUDGET_BYTES)) {
             int port = fork.port();
             String jwt = createUserAndLogIn(port);
 
@@ -76,7 +84,7 @@ class SseLargeSnapshotStormTest {
                 List<Future<List<String>>> clients = new ArrayList<>();
                 for (int t = 0; t < CLIENT_THREADS; t++) {
                     int streams = STREAMS / CLIENT_THREADS + (t < STREAMS % CLIENT_THREADS ? 1 : 0);
-                    clients.add(threads.submit(new SnapshotReaders(port, jwt, streams, idRange)));
+                    clients.add(threads.submit(new SnapshotReaders(port, jwt, streams, idRange, false)));
                 }
                 List<String> failures = new ArrayList<>();
                 for (Future<List<String>> client : clients) {
@@ -99,6 +107,27 @@ class SseLargeSnapshotStormTest {
                     + " ms during the storm");
             assertTrue(health.slowestNew < RawHttp.READ_TIMEOUT.toMillis(), "/healthz on a new connection took "
                     + health.slowestNew + " ms during the storm");
+
+            // Then 500 streams that leave part-way, a few right after the head, as the clients of a reconnect storm
+            // do: their reads are given back, and the next stream gets the whole snapshot.
+            ExecutorService leavers = Executors.newFixedThreadPool(LEAVER_THREADS);
+            try {
+                List<Future<List<String>>> clients = new ArrayList<>();
+                for (int t = 0; t < LEAVER_THREADS; t++) {
+                    clients.add(leavers.submit(new SnapshotReaders(port, jwt, LEAVERS / LEAVER_THREADS, idRange, true)));
+                }
+                for (Future<List<String>> client : clients) {
+                    List<String> failures = client.get(STORM_DEADLINE.toSeconds() + 15, TimeUnit.SECONDS);
+                    assertTrue(failures.isEmpty(), "streams that were to leave part-way failed: "
+                            + failures.subList(0, Math.min(5, failures.size())) + "; server stderr: " + tail(fork));
+                }
+                List<String> failures = leavers.submit(new SnapshotReaders(port, jwt, 1, idRange, false))
+                        .get(STORM_DEADLINE.toSeconds() + 15, TimeUnit.SECONDS);
+                assertTrue(failures.isEmpty(), "after the leavers: " + failures + "; server stderr: " + tail(fork));
+            } finally {
+                leavers.shutdownNow();
+                leavers.awaitTermination(15, TimeUnit.SECONDS);
+            }
 
             // Afterwards the server keeps serving: a resumed stream gets a new insert.
             try (SseClient stream = SseClient.connect(port, "/sse?access_token=" + jwt, "Last-Event-ID",
@@ -297,18 +326,23 @@ class SseLargeSnapshotStormTest {
         private final int count;
         private final long firstId;
         private final long lastId;
+        /** Whether the streams leave part-way (each after its own number of events) instead of reading it all. */
+        private final boolean leaving;
 
-        SnapshotReaders(int port, String jwt, int count, long[] idRange) {
+        SnapshotReaders(int port, String jwt, int count, long[] idRange, boolean leaving) {
             this.port = port;
             this.jwt = jwt;
             this.count = count;
             this.firstId = idRange[0];
             this.lastId = idRange[1];
+            this.leaving = leaving;
         }
 
         /** One stream's parser: the head, then "id:" lines (a small state machine over the bytes). */
         private final class Stream {
             final int number;
+            /** Events to read before the stream is done: all, or (leaving) a number spread over 0..NAMES/4. */
+            final int target;
             final StringBuilder head = new StringBuilder();
             boolean headDone;
             int state; // 0 line start, 1 "i", 2 "id", 3 digits after "id:", 4 rest of the line
@@ -319,10 +353,11 @@ class SseLargeSnapshotStormTest {
 
             Stream(int number) {
                 this.number = number;
+                this.target = leaving ? (number * 7919) % (NAMES / 4) : NAMES;
             }
 
             boolean complete() {
-                return events == NAMES;
+                return headDone && events >= target;
             }
 
             void accept(ByteBuffer bytes) {
@@ -418,6 +453,12 @@ class SseLargeSnapshotStormTest {
                             }
                             key.cancel();
                             open--;
+                            if (leaving && stream.complete()) {
+                                // Vanishes mid-snapshot, with a reset.
+                                SocketChannel socket = (SocketChannel) key.channel();
+                                socket.setOption(StandardSocketOptions.SO_LINGER, 0);
+                                socket.close();
+                            }
                         }
                     }
                     selector.selectedKeys().clear();
