@@ -22,8 +22,9 @@ import java.util.function.Consumer;
 final class HistoryBudget {
 
     /**
-     * What a decoded event costs on the heap besides its data and name: the {@link Event}, the name's String and the
-     * arrays' headers, and a list slot (measured as about 100 bytes on a 64-bit JVM with compressed pointers).
+     * What a decoded event costs on the heap besides its data and name, on a 64-bit JVM with compressed pointers:
+     * the {@link Event} (40 bytes), the name's String and its array (24 + 16), the data array's header (16) and a
+     * list slot (4), rounded up.
      */
     static final int EVENT_OVERHEAD = 100;
 

@@ -322,11 +322,12 @@ final class LoopHistory implements History, LoopDelivery.Listener {
      * Streams of the tenant asking for the same history — after a restart or a network blip, thousands resume from
      * the same id, or read the same snapshot too large to cache — share one store read: the streams that wait for it
      * when it is issued, which join their tenant just before, and those arriving while the loop has delivered
-     * nothing since it was issued. Every event delivered before the issue is in the read (the store makes events
-     * readable before it hands them to the feed), and every later one is queued for each of them, as each joined
-     * before it or before any later delivery. A stream arriving after a delivery, while that read still runs, waits
-     * for the next read of the same history, with every other stream arriving meanwhile; one arriving after the
-     * read completed asks for a new one. A read takes its room in the budget before it is issued.
+     * nothing since it was issued (while some stream still holds it). Every event delivered before the issue is in
+     * the read (the store makes events readable before it hands them to the feed), and every later one is queued for
+     * each of them, as each joined before it or before any later delivery. A stream arriving after a delivery waits
+     * for the next read of the same history if that read still runs, with every other stream arriving meanwhile, or
+     * asks for a new one if it completed. A read takes its room in the budget before it is issued, and gives it back
+     * when the last stream holding it is done with it.
      */
     @Override
     public Read after(String tenant, long afterId, Runnable join) {
