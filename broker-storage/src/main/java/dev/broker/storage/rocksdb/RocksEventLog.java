@@ -84,6 +84,41 @@ public final class RocksEventLog implements EventLog {
         });
     }
 
+    /** Keeps decoded events only while within the bounds; past them, counts the rest from the raw entries. */
+    @Override
+    public CompletableFuture<Latest> latest(String tenant, int maxNames, long maxBytes) {
+        Objects.requireNonNull(tenant, "tenant");
+        return readers.run("latest", () -> {
+            byte[] prefix = KeyCodec.tenantPrefix(tenant);
+            List<Event> events = new ArrayList<>();
+            int names = 0;
+            long bytes = 0;
+            try (RocksIterator iterator = db.newIterator(latestColumn, readOptions)) {
+                for (iterator.seek(prefix); iterator.isValid(); iterator.next()) {
+                    byte[] key = iterator.key();
+                    if (!KeyCodec.hasPrefix(key, prefix)) {
+                        break;
+                    }
+                    byte[] value = iterator.value();
+                    names++;
+                    bytes += key.length - prefix.length + value.length - EventCodec.LATEST_HEADER_BYTES;
+                    if (events != null && (names > maxNames || bytes > maxBytes)) {
+                        events = null; // over: from here on only counted
+                    }
+                    if (events != null) {
+                        String name = KeyCodec.nameOfLatestKey(key, prefix.length);
+                        events.add(EventCodec.decodeLatest(tenant, name, value));
+                    }
+                }
+                iterator.status();
+            }
+            if (events != null) {
+                events.sort(Comparator.comparingLong(Event::id));
+            }
+            return new Latest(events, names, bytes);
+        });
+    }
+
     @Override
     public CompletableFuture<List<Event>> after(String tenant, long afterId, int limit, long maxDataBytes) {
         Objects.requireNonNull(tenant, "tenant");
