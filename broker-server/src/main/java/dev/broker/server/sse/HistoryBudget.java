@@ -28,6 +28,11 @@ final class HistoryBudget {
      */
     static final int EVENT_OVERHEAD = 100;
 
+    /** The estimated heap footprint of {@code events} events whose names and data take {@code bytes}. */
+    static long heapBytes(int events, long bytes) {
+        return bytes + (long) events * EVENT_OVERHEAD;
+    }
+
     /** The events' estimated heap footprint, the unit of the budget. */
     static long heapBytes(List<Event> events) {
         long bytes = 0;

@@ -33,7 +33,10 @@ final class LoopHistory implements History, LoopDelivery.Listener {
     static final int PAGE_EVENTS = 512;
     /** A replay page ends with the event that brings its data to this many bytes (see {@link EventLog#after}). */
     static final long PAGE_DATA_BYTES = 256 * 1024;
-    /** What a snapshot read of a tenant is assumed to hold before one was read on the loop. */
+    /**
+     * What a snapshot read of a tenant is assumed to hold before its size is known on the loop (the cache's bounded
+     * fill read counts it first, so only a read while shutting down, when nothing is cached, goes by this).
+     */
     static final long SNAPSHOT_ESTIMATE_BYTES = 256 * 1024;
     /** Streams of the loop that may wait for a store read to be issued; past it a newcomer is closed. */
     static final int MAX_WAITING_STREAMS = 1024;
@@ -254,7 +257,10 @@ final class LoopHistory implements History, LoopDelivery.Listener {
         // Recording starts before the read is issued (here, even before it gets room in the budget): the read sees
         // every event delivered so far.
         history.cache.startFilling();
-        history.fillGrant = budget.request(history.snapshotEstimate(), loop, grant -> issueFill(history, grant));
+        // The read keeps events only within the cache's limits, so it holds no more than that, whatever the tenant.
+        long most = HistoryBudget.heapBytes(settings.snapshotCacheNames(), settings.snapshotCacheBytes());
+        long estimate = history.snapshotBytes > 0 ? Math.min(history.snapshotBytes, most) : most;
+        history.fillGrant = budget.request(estimate, loop, grant -> issueFill(history, grant));
     }
 
     private void issueFill(TenantHistory history, HistoryBudget.Grant grant) {
@@ -276,17 +282,18 @@ final class LoopHistory implements History, LoopDelivery.Listener {
         }
         history.fillGrant = grant;
         history.fillIssued = true;
-        log.latest(history.tenant).whenCompleteAsync((events, failure) -> {
-            // The read's events are garbage once merged into the cache (or once the cache gave up on them).
-            try {
-                filled(history, events, failure);
-            } finally {
-                grant.release();
-            }
-        }, loop);
+        log.latest(history.tenant, settings.snapshotCacheNames(), settings.snapshotCacheBytes())
+                .whenCompleteAsync((latest, failure) -> {
+                    // The read's events are garbage once merged into the cache (or once the cache gave up on them).
+                    try {
+                        filled(history, latest, failure);
+                    } finally {
+                        grant.release();
+                    }
+                }, loop);
     }
 
-    private void filled(TenantHistory history, List<Event> events, Throwable failure) {
+    private void filled(TenantHistory history, EventLog.Latest latest, Throwable failure) {
         if (history.released) {
             return;
         }
@@ -300,8 +307,14 @@ final class LoopHistory implements History, LoopDelivery.Listener {
             waiting.forEach(stream -> stream.completeExceptionally(failure));
             return;
         }
-        history.snapshotBytes = HistoryBudget.heapBytes(events);
-        history.cache.fill(events, alloc);
+        // What a whole snapshot read of the tenant holds: room to ask for if it cannot be cached.
+        history.snapshotBytes = HistoryBudget.heapBytes(latest.names(), latest.bytes());
+        if (latest.complete()) {
+            history.cache.fill(latest.events(), alloc);
+        } else {
+            // Past the cache's limits (the read kept nothing): no cache for the tenant while it has streams here.
+            history.cache.release();
+        }
         for (CompletableFuture<CachedSnapshot> stream : waiting) {
             if (history.cache.state() == SnapshotCache.State.READY && !closing) {
                 stream.complete(new CachedSnapshot(history.cache.snapshot(alloc), history.cache.lastId()));

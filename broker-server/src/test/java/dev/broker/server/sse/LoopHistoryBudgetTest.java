@@ -177,9 +177,13 @@ class LoopHistoryBudgetTest {
         EmbeddedChannel a = fixture.open(null);
         EmbeddedChannel b = fixture.open(null);
         assertEquals(1, log.readCount(), "one read to fill the cache");
+        // The fill keeps events only within the cache's limits: that is all the room it takes, whatever the tenant.
+        assertEquals(HistoryBudget.heapBytes(1, LoopFixture.SETTINGS.snapshotCacheBytes()), fixture.budget.used());
         log.read(0).complete(List.of(event(8), event(9)));
-        // Too large: the waiting streams go to the store, together.
+        // Too large: the waiting streams go to the store, together, with the room the fill found the tenant needs
+        // (two events of a 2-byte name and 1 byte of data).
         await("the snapshot read issued", () -> log.readCount() == 2, a, b);
+        assertEquals(HistoryBudget.heapBytes(2, 6), fixture.budget.used());
         EmbeddedChannel c = fixture.open(null); // nothing delivered since: shares it
         fixture.deliver(event(10));
         EmbeddedChannel d = fixture.open(null); // after a delivery: waits for the next read
