@@ -74,7 +74,7 @@ public record SseSettings(
     }
 
     public SseSettings withHistoryBudgetBytes(long v) {
-        return new SseSettings(heartbeatSeconds, drainIntervalMillis, fanOutChunk, snapshotCacheNames, snapshotCacheBytes,
-                snapshotCacheLoopBytes, snapshotLingerMillis, v);
+        return new SseSettings(heartbeatSeconds, drainIntervalMillis, fanOutChunk, snapshotCacheNames,
+                snapshotCacheBytes, snapshotCacheLoopBytes, snapshotLingerMillis, v);
     }
 }

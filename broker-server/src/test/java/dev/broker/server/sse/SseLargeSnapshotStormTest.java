@@ -114,7 +114,8 @@ class SseLargeSnapshotStormTest {
             try {
                 List<Future<List<String>>> clients = new ArrayList<>();
                 for (int t = 0; t < LEAVER_THREADS; t++) {
-                    clients.add(leavers.submit(new SnapshotReaders(port, jwt, LEAVERS / LEAVER_THREADS, idRange, true)));
+                    clients.add(leavers.submit(
+                            new SnapshotReaders(port, jwt, LEAVERS / LEAVER_THREADS, idRange, true)));
                 }
                 for (Future<List<String>> client : clients) {
                     List<String> failures = client.get(STORM_DEADLINE.toSeconds() + 15, TimeUnit.SECONDS);
@@ -157,7 +158,7 @@ class SseLargeSnapshotStormTest {
         }
     }
 
-    /** Inserts one event of each of the names, pipelined over a few connections; returns the smallest and largest id. */
+    /** Inserts one event of each name, pipelined over a few connections; returns the smallest and largest id. */
     private static long[] insertNames(int port, String jwt) throws Exception {
         String padding = "x".repeat(180);
         ExecutorService inserters = Executors.newFixedThreadPool(INSERT_CONNECTIONS);
