@@ -22,6 +22,7 @@ import static dev.broker.server.config.Flags.SNAPSHOT_CACHE_NAMES;
 import static dev.broker.server.config.Flags.SNAPSHOT_LINGER_MS;
 import static dev.broker.server.config.Flags.SSE_DRAIN_INTERVAL_MS;
 import static dev.broker.server.config.Flags.SSE_FAN_OUT_CHUNK;
+import static dev.broker.server.config.Flags.SSE_HISTORY_BUDGET_BYTES;
 
 import dev.broker.server.admin.AdminEndpoints;
 import dev.broker.server.api.ApiHandler;
@@ -214,7 +215,8 @@ public final class BrokerServer implements AutoCloseable {
                 config.get(SNAPSHOT_CACHE_NAMES),
                 config.get(SNAPSHOT_CACHE_BYTES),
                 config.get(SNAPSHOT_CACHE_LOOP_BYTES),
-                config.get(SNAPSHOT_LINGER_MS));
+                config.get(SNAPSHOT_LINGER_MS),
+                config.get(SSE_HISTORY_BUDGET_BYTES));
     }
 
     private static void cleanUpFailedStart(TlsService tls, EventLoopGroup group, EventLoopGroup acceptor,

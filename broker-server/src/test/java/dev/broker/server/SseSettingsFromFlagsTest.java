@@ -32,7 +32,8 @@ class SseSettingsFromFlagsTest {
                 .with(Flags.SNAPSHOT_CACHE_NAMES, 17)
                 .with(Flags.SNAPSHOT_CACHE_BYTES, 19)
                 .with(Flags.SNAPSHOT_CACHE_LOOP_BYTES, 23L)
-                .with(Flags.SNAPSHOT_LINGER_MS, 29);
+                .with(Flags.SNAPSHOT_LINGER_MS, 29)
+                .with(Flags.SSE_HISTORY_BUDGET_BYTES, 31L);
 
         SseSettings settings = BrokerServer.sseSettings(config);
 
@@ -43,6 +44,7 @@ class SseSettingsFromFlagsTest {
         assertEquals(19, settings.snapshotCacheBytes());
         assertEquals(23, settings.snapshotCacheLoopBytes());
         assertEquals(29, settings.snapshotLingerMillis());
+        assertEquals(31, settings.historyBudgetBytes());
     }
 
     @Test

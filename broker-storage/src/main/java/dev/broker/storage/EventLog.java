@@ -1,5 +1,6 @@
 package dev.broker.storage;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -25,8 +26,47 @@ public interface EventLog {
     /** The latest event of every name in the tenant, in ascending id order. */
     CompletableFuture<List<Event>> latest(String tenant);
 
+    /**
+     * What a bounded {@link #latest(String, int, long)} found: the events, or null when the tenant has more names
+     * or bytes than the bounds; either way how many names it has and how many bytes their names and data take.
+     */
+    record Latest(List<Event> events, int names, long bytes) {
+
+        /** Whether {@link #events} holds the whole snapshot. */
+        public boolean complete() {
+            return events != null;
+        }
+    }
+
+    /**
+     * The tenant's latest events as {@link #latest(String)} reads them, if it has at most {@code maxNames} names
+     * and {@code maxBytes} bytes of names and data; past either bound the read keeps nothing and only counts, so
+     * that a caller learns what the whole snapshot would hold without holding it. This default reads the whole
+     * snapshot and then drops it; a store can do better.
+     */
+    default CompletableFuture<Latest> latest(String tenant, int maxNames, long maxBytes) {
+        return latest(tenant).thenApply(events -> {
+            long bytes = 0;
+            for (Event event : events) {
+                bytes += event.name().getBytes(StandardCharsets.UTF_8).length + event.data().length;
+            }
+            boolean within = events.size() <= maxNames && bytes <= maxBytes;
+            return new Latest(within ? events : null, events.size(), bytes);
+        });
+    }
+
     /** Up to {@code limit} events of the tenant with an id greater than {@code afterId}, in ascending id order. */
-    CompletableFuture<List<Event>> after(String tenant, long afterId, int limit);
+    default CompletableFuture<List<Event>> after(String tenant, long afterId, int limit) {
+        return after(tenant, afterId, limit, Long.MAX_VALUE);
+    }
+
+    /**
+     * Up to {@code limit} events of the tenant with an id greater than {@code afterId}, in ascending id order, and
+     * no more once their data adds up to {@code maxDataBytes} or more: the event that reaches the bound is the
+     * last, so a page holds at least one event (if there is one) and at most {@code maxDataBytes} plus one event's
+     * data. A page with fewer than {@code limit} events and less data than the bound is the end of the log.
+     */
+    CompletableFuture<List<Event>> after(String tenant, long afterId, int limit, long maxDataBytes);
 
     /**
      * The largest id the log has issued so far, of any tenant (0 while empty): a {@code Last-Event-ID} above it

@@ -202,6 +202,14 @@ public final class Flags {
                             + " 0..86400000 (a day)")
                     .advanced());
 
+    public static final Flag<Long> SSE_HISTORY_BUDGET_BYTES = declare(
+            Flag.longInteger("sse_history_budget_bytes", "BYTES", 0, 1L << 40)
+                    .defaultValue(64L * 1024 * 1024)
+                    .meaning("bytes of events that the store reads of SSE history (snapshots too large to cache,"
+                            + " Last-Event-ID replays) may hold together; past it new streams wait for their history,"
+                            + " 0..1099511627776 (1 TiB)")
+                    .advanced());
+
     private static final List<Flag<?>> ALL = List.copyOf(DECLARED);
 
     private Flags() {

@@ -36,9 +36,11 @@ public final class SseHub implements Consumer<Event> {
 
     public SseHub(EventLoopGroup group, ByteBufAllocator alloc, EventLog log, SseSettings settings) {
         this.alloc = alloc;
+        // One budget for the whole server: the loops' history reads share the heap.
+        HistoryBudget budget = new HistoryBudget(settings.historyBudgetBytes());
         for (EventExecutor executor : group) {
             EventLoop eventLoop = (EventLoop) executor;
-            LoopHistory history = new LoopHistory(eventLoop, log, alloc, settings);
+            LoopHistory history = new LoopHistory(eventLoop, log, alloc, settings, budget);
             LoopDelivery delivery = new LoopDelivery(eventLoop, settings, history);
             Loop loop = new Loop(eventLoop, delivery, history);
             eventLoop.terminationFuture().addListener(terminated -> {

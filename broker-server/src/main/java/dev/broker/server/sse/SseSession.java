@@ -10,6 +10,7 @@ import java.lang.System.Logger.Level;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -18,8 +19,9 @@ import java.util.function.Consumer;
  * package's hand-off rule: catch its loop up, then history (a cached snapshot, a snapshot read, or a replay after
  * {@code Last-Event-ID}), then live.
  *
- * <p>While it writes history from a store read, the session has joined its tenant's group, so live deliveries are
- * queued here; once history is written, the queue is written minus what history covered. If the queue overflows,
+ * <p>A store read may first wait for room in the server's {@link HistoryBudget}; the session joins its tenant's group
+ * only when its read is issued (or when it shares one), so a waiting session holds nothing. While it writes history
+ * from a store read, the session has joined its tenant's group, so live deliveries are queued here; once history is written, the queue is written minus what history covered. If the queue overflows,
  * it is dropped and the missing events are read from the log instead, so a slow catch-up costs disk reads, never
  * unbounded memory. A long replay is paced event by event by the channel's writability. A read may be ahead of the
  * loop's feed: the session then waits, dropping deliveries up to the last id written, until the first newer one
@@ -33,8 +35,6 @@ public final class SseSession {
     private static final System.Logger LOG = System.getLogger(SseSession.class.getName());
     private static final AttributeKey<SseSession> KEY = AttributeKey.valueOf(SseSession.class, "session");
 
-    /** Events read from the log per step of a replay. */
-    static final int PAGE_SIZE = 512;
     /** Live events held while history is written; past this the queue is dropped and re-read from the log. */
     static final int MAX_QUEUED = 4096;
 
@@ -63,6 +63,8 @@ public final class SseSession {
     private long lastWrittenId;
     /** Counts queue overflows, so a history read can tell whether it raced one. */
     private int overflows;
+    /** The store read the session waits for or writes, until it is done with it. */
+    private History.Read reading;
     private Runnable whenWritable;
     private ScheduledFuture<?> stallCheck;
 
@@ -118,7 +120,6 @@ public final class SseSession {
 
     private void resumeAfter(long lastEventId) {
         lastWrittenId = lastEventId;
-        join();
         replayPage();
     }
 
@@ -149,6 +150,13 @@ public final class SseSession {
         delivery.join(this);
     }
 
+    /** Joins before the first store read is issued for the session (later reads find it joined). */
+    private void joinForRead() {
+        if (state == State.OPENED) {
+            join();
+        }
+    }
+
     /**
      * Writes a cached snapshot (ownership taken), then goes live; the session joined in the same task, so nothing
      * is queued, and the feed has usually passed the snapshot already.
@@ -163,38 +171,63 @@ public final class SseSession {
         goLive();
     }
 
-    /** The snapshot the uncached way: join, then read it from the log. */
+    /**
+     * The snapshot the uncached way: read from the log (a read shared with the tenant's other streams on the loop
+     * when it can be), joining just before the read is issued.
+     */
     private void readSnapshot() {
-        join();
         int overflowsBefore = overflows;
-        onLoop(history.latest(tenant()), events -> writeNewer(events, 0, () -> {
+        read(history.latest(tenant(), this::joinForRead), page -> {
             // The snapshot reflects every event up to its largest id, so a replay (if needed) starts there.
             if (overflows != overflowsBefore) {
                 whenWritable(this::replayPage);
             } else {
                 goLive();
             }
-        }));
+        });
     }
 
     private void replayPage() {
         int overflowsBefore = overflows;
-        onLoop(history.after(tenant(), lastWrittenId, PAGE_SIZE), events -> writeNewer(events, 0, () -> {
-            if (events.size() == PAGE_SIZE || overflows != overflowsBefore) {
+        read(history.after(tenant(), lastWrittenId, this::joinForRead), page -> {
+            if (page.more() || overflows != overflowsBefore) {
                 whenWritable(this::replayPage);
             } else {
                 goLive();
             }
-        }));
+        });
     }
 
-    /** Writes the events above lastWrittenId from {@code from} on while the channel is writable, then {@code done}. */
+    /**
+     * Once the read is done, writes its events above lastWrittenId in turns, gives the read back, then goes on with
+     * {@code then}; the read is held until then, or until the close.
+     */
+    private void read(History.Read read, Consumer<History.Page> then) {
+        reading = read;
+        onLoop(read.page(), page -> inTurn(() -> writeNewer(page.events(), 0, () -> {
+            doneReading();
+            then.accept(page);
+        })));
+    }
+
+    private void doneReading() {
+        if (reading != null) {
+            reading.done();
+            reading = null;
+        }
+    }
+
+    /**
+     * Writes the events above lastWrittenId from {@code from} on while the channel is writable, then {@code done}.
+     * Each slice ends when the channel turns unwritable (its high water mark); the next waits for the channel to
+     * drain and then for its turn among the loop's streams writing history (see {@link HistoryTurns}).
+     */
     private void writeNewer(List<Event> events, int from, Runnable done) {
         for (int i = from; i < events.size(); i++) {
             if (!channel.isWritable()) {
                 channel.flush();
                 int next = i;
-                whenWritable(() -> writeNewer(events, next, done));
+                afterSlice(() -> writeNewer(events, next, done));
                 return;
             }
             Event event = events.get(i);
@@ -302,8 +335,33 @@ public final class SseSession {
             stallCheck = null;
         }
         releaseQueue();
+        // A read waited for leaves its queue; a read being written goes back to the budget with its last stream.
+        doneReading();
         delivery.leave(this);
         history.closed(tenant());
+    }
+
+    /** The next slice of a history, once the channel is writable and in its turn. */
+    private void afterSlice(Runnable slice) {
+        whenWritable(() -> inTurn(slice));
+    }
+
+    /**
+     * Runs a slice of history writing in its turn with the loop's other streams, unless closed by then; a slice that
+     * fails closes the stream.
+     */
+    private void inTurn(Runnable slice) {
+        history.takeTurn(() -> {
+            if (state == State.CLOSED) {
+                return;
+            }
+            try {
+                slice.run();
+            } catch (RuntimeException e) {
+                LOG.log(Level.ERROR, "writing history to an SSE stream failed; closing it", e);
+                channel.close();
+            }
+        });
     }
 
     private void whenWritable(Runnable step) {
@@ -321,9 +379,20 @@ public final class SseSession {
         }
     }
 
+    /**
+     * Continues with the result on the loop; a failure — of the read, or of what follows it — closes the stream
+     * (the client resumes with Last-Event-ID) rather than leave it hanging.
+     */
     private <T> void onLoop(CompletableFuture<T> read, Consumer<T> then) {
-        read.whenCompleteAsync((events, failure) -> {
+        read.whenCompleteAsync((result, thrown) -> {
             if (state == State.CLOSED) {
+                return;
+            }
+            Throwable failure = thrown instanceof CompletionException && thrown.getCause() != null
+                    ? thrown.getCause() : thrown;
+            if (failure instanceof History.Refused) {
+                LOG.log(Level.DEBUG, "too many SSE streams wait for history; closing {0}", channel.remoteAddress());
+                channel.close();
                 return;
             }
             if (failure != null) {
@@ -331,7 +400,12 @@ public final class SseSession {
                 channel.close();
                 return;
             }
-            then.accept(events);
+            try {
+                then.accept(result);
+            } catch (RuntimeException e) {
+                LOG.log(Level.ERROR, "writing history to an SSE stream failed; closing it", e);
+                channel.close();
+            }
         }, channel.eventLoop());
     }
 }

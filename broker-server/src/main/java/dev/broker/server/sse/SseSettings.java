@@ -14,6 +14,8 @@ import java.util.concurrent.TimeUnit;
  * @param snapshotCacheBytes     a tenant whose latest frames take more bytes than this is not cached
  * @param snapshotCacheLoopBytes what the snapshot caches of one event loop may hold together
  * @param snapshotLingerMillis   how long a tenant's snapshot cache outlives its last stream on a loop
+ * @param historyBudgetBytes     what the store reads of history (snapshots not served from a cache, replays) may
+ *                               hold together across the server; past it, streams wait for their history
  */
 public record SseSettings(
         int heartbeatSeconds,
@@ -22,18 +24,20 @@ public record SseSettings(
         int snapshotCacheNames,
         int snapshotCacheBytes,
         long snapshotCacheLoopBytes,
-        long snapshotLingerMillis) {
+        long snapshotLingerMillis,
+        long historyBudgetBytes) {
 
     public SseSettings {
         if (heartbeatSeconds < 0 || drainIntervalMillis < 0 || fanOutChunk < 1 || snapshotCacheNames < 0
-                || snapshotCacheBytes < 0 || snapshotCacheLoopBytes < 0 || snapshotLingerMillis < 0) {
+                || snapshotCacheBytes < 0 || snapshotCacheLoopBytes < 0 || snapshotLingerMillis < 0
+                || historyBudgetBytes < 0) {
             throw new IllegalArgumentException("SSE settings out of range: " + this);
         }
     }
 
     /** The defaults the benchmarks were measured with. */
     public static SseSettings defaults() {
-        return new SseSettings(30, 50, 1024, 1024, 1024 * 1024, 64L * 1024 * 1024, 30_000);
+        return new SseSettings(30, 50, 1024, 1024, 1024 * 1024, 64L * 1024 * 1024, 30_000, 64L * 1024 * 1024);
     }
 
     long drainIntervalNanos() {
@@ -51,21 +55,26 @@ public record SseSettings(
 
     public SseSettings withHeartbeatSeconds(int v) {
         return new SseSettings(v, drainIntervalMillis, fanOutChunk, snapshotCacheNames, snapshotCacheBytes,
-                snapshotCacheLoopBytes, snapshotLingerMillis);
+                snapshotCacheLoopBytes, snapshotLingerMillis, historyBudgetBytes);
     }
 
     public SseSettings withDrainIntervalMillis(long v) {
         return new SseSettings(heartbeatSeconds, v, fanOutChunk, snapshotCacheNames, snapshotCacheBytes,
-                snapshotCacheLoopBytes, snapshotLingerMillis);
+                snapshotCacheLoopBytes, snapshotLingerMillis, historyBudgetBytes);
     }
 
     public SseSettings withSnapshotCacheNames(int v) {
         return new SseSettings(heartbeatSeconds, drainIntervalMillis, fanOutChunk, v, snapshotCacheBytes,
-                snapshotCacheLoopBytes, snapshotLingerMillis);
+                snapshotCacheLoopBytes, snapshotLingerMillis, historyBudgetBytes);
     }
 
     public SseSettings withFanOutChunk(int v) {
         return new SseSettings(heartbeatSeconds, drainIntervalMillis, v, snapshotCacheNames, snapshotCacheBytes,
-                snapshotCacheLoopBytes, snapshotLingerMillis);
+                snapshotCacheLoopBytes, snapshotLingerMillis, historyBudgetBytes);
+    }
+
+    public SseSettings withHistoryBudgetBytes(long v) {
+        return new SseSettings(heartbeatSeconds, drainIntervalMillis, fanOutChunk, snapshotCacheNames,
+                snapshotCacheBytes, snapshotCacheLoopBytes, snapshotLingerMillis, v);
     }
 }

@@ -120,8 +120,12 @@ final class TenantGroup {
         newcomers.clear();
     }
 
-    /** Writes a heartbeat to every stream that has written its history. */
+    /** Writes a heartbeat to every stream that has written its history or waits for it to begin. */
     void heartbeat() {
+        // Waiting for a cache to fill or for room in the history budget, which may take a while behind a proxy.
+        for (SseSession session : opened) {
+            session.heartbeat();
+        }
         if (!live.isEmpty()) {
             live.writeAndFlush(SseFrames.HEARTBEAT.duplicate());
         }

@@ -11,10 +11,15 @@
  *           tenants' {@code TenantGroup}s (live streams, streams catching up, the pending burst) and the chunked
  *           {@code FanOuts}.</li>
  *       <li>{@code LoopHistory}, the <em>history</em> part, behind the small {@code History} interface a stream
- *           calls: the tenants' {@code SnapshotCache}s and the one read that fills each, replay reads shared by
- *           streams resuming from the same id, and the linger that keeps a cache warm for reconnecting
- *           clients.</li>
+ *           calls: the tenants' {@code SnapshotCache}s and the one read that fills each, store reads shared by the
+ *           streams of a tenant asking for the same history (a snapshot too large to cache, a replay from the
+ *           same id), the linger that keeps a cache warm for reconnecting clients, and the turns in which
+ *           streams write their histories ({@code HistoryTurns}).</li>
  *     </ul></li>
+ *   <li>{@code HistoryBudget}, the one thread-safe part, shared by all loops: the bytes that store reads of
+ *       history hold across the server. A read takes room before it is issued and gives it back when the last
+ *       stream writing it is done or closed; streams whose read finds no room wait, in order, without having
+ *       joined their tenant, and past a bounded number of waiting streams a newcomer is closed.</li>
  *   <li>{@code SseSession}: one stream, from its history to live events.</li>
  * </ul>
  *
@@ -33,10 +38,13 @@
  *       live streams, whose bursts still leave once per drain interval. From then on that state reflects every
  *       answered insert.</li>
  *   <li><b>Join before reading.</b> A stream that reads the store (a replay, or a snapshot too large to cache)
- *       joins its tenant's group first, so every event delivered from then on is queued for it; the read sees
- *       every event readable when it was issued (the store makes a batch readable before it hands it to the
- *       feed). Whatever the read missed is in the queue; whatever is in both has an id not above the last id
- *       written and is dropped.</li>
+ *       joins its tenant's group before the read is issued, so every event delivered from then on is queued for
+ *       it; the read sees every event readable when it was issued (the store makes a batch readable before it
+ *       hands it to the feed). Whatever the read missed is in the queue; whatever is in both has an id not above
+ *       the last id written and is dropped. A stream waiting for room in the budget joins only when its read is
+ *       issued (it holds no queue meanwhile). Streams share a read if they joined before it was issued, or if
+ *       the loop delivered nothing between its issue and their joining — for them it is as if it had been issued
+ *       then.</li>
  *   <li><b>A cache is as current as its loop.</b> A cache records every delivery from the moment its filling read
  *       is issued, and merges the read with what it recorded; a cached snapshot served after the catch-up of (2)
  *       includes <i>N</i>, and a stream that waits for a fill caught up before the read was issued or while it

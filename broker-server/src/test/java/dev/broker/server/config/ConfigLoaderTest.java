@@ -23,6 +23,7 @@ import static dev.broker.server.config.Flags.SNAPSHOT_CACHE_NAMES;
 import static dev.broker.server.config.Flags.SNAPSHOT_LINGER_MS;
 import static dev.broker.server.config.Flags.SSE_DRAIN_INTERVAL_MS;
 import static dev.broker.server.config.Flags.SSE_FAN_OUT_CHUNK;
+import static dev.broker.server.config.Flags.SSE_HISTORY_BUDGET_BYTES;
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -109,7 +110,8 @@ class ConfigLoaderTest {
                 "--bind=127.0.0.1", "--max_body=2048", "--acme_directory=https://acme.example.com/dir",
                 "--acme_trust=/srv/acme-ca.pem", "--http_port=8081", "--sse_drain_interval_ms=0",
                 "--sse_fan_out_chunk=3", "--snapshot_cache_names=10", "--snapshot_cache_bytes=4096",
-                "--snapshot_cache_loop_bytes=5000000000", "--snapshot_linger_ms=250");
+                "--snapshot_cache_loop_bytes=5000000000", "--snapshot_linger_ms=250",
+                "--sse_history_budget_bytes=1000");
         assertEquals(BrokerConfig.defaults()
                 .with(ORIGIN, "https://app.example.com")
                 .with(PORT, 1234)
@@ -131,7 +133,8 @@ class ConfigLoaderTest {
                 .with(SNAPSHOT_CACHE_NAMES, 10)
                 .with(SNAPSHOT_CACHE_BYTES, 4096)
                 .with(SNAPSHOT_CACHE_LOOP_BYTES, 5_000_000_000L)
-                .with(SNAPSHOT_LINGER_MS, 250), c);
+                .with(SNAPSHOT_LINGER_MS, 250)
+                .with(SSE_HISTORY_BUDGET_BYTES, 1000L), c);
     }
 
     @Test
@@ -389,7 +392,7 @@ class ConfigLoaderTest {
     @Test
     void rejectsNegativeSnapshotCacheLimits() {
         for (Flag<?> f : List.of(SNAPSHOT_CACHE_NAMES, SNAPSHOT_CACHE_BYTES, SNAPSHOT_CACHE_LOOP_BYTES,
-                SNAPSHOT_LINGER_MS)) {
+                SNAPSHOT_LINGER_MS, SSE_HISTORY_BUDGET_BYTES)) {
             String m = failure(f.cliName() + "=-1");
             assertTrue(m.contains(f.cliName()) && m.contains("between 0 and"), m);
         }
@@ -595,7 +598,7 @@ class ConfigLoaderTest {
             assertEquals(f.isAdvanced(), at > advanced, f.name());
         }
         for (Flag<?> f : List.of(SSE_DRAIN_INTERVAL_MS, SSE_FAN_OUT_CHUNK, SNAPSHOT_CACHE_NAMES, SNAPSHOT_CACHE_BYTES,
-                SNAPSHOT_CACHE_LOOP_BYTES, SNAPSHOT_LINGER_MS)) {
+                SNAPSHOT_CACHE_LOOP_BYTES, SNAPSHOT_LINGER_MS, SSE_HISTORY_BUDGET_BYTES)) {
             assertTrue(f.isAdvanced(), f.name());
         }
         assertTrue(usage.contains("--sse_drain_interval_ms MILLIS") && usage.contains("default 50"), usage);

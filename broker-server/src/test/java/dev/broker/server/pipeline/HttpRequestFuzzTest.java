@@ -155,7 +155,7 @@ class HttpRequestFuzzTest {
         }
 
         @Override
-        public CompletableFuture<List<Event>> after(String tenant, long afterId, int limit) {
+        public CompletableFuture<List<Event>> after(String tenant, long afterId, int limit, long maxDataBytes) {
             return CompletableFuture.completedFuture(List.of());
         }
 

@@ -41,7 +41,7 @@ class LoopFanOutTest {
         }
 
         @Override
-        public CompletableFuture<List<Event>> after(String tenant, long afterId, int limit) {
+        public CompletableFuture<List<Event>> after(String tenant, long afterId, int limit, long maxDataBytes) {
             return CompletableFuture.completedFuture(List.of());
         }
 

@@ -33,10 +33,28 @@ final class LoopFixture implements AutoCloseable {
     final LoopDelivery delivery;
     final List<EmbeddedChannel> channels = new ArrayList<>();
 
+    /** The server-wide budget of history reads, here this loop's alone. */
+    final HistoryBudget budget;
+
     LoopFixture(EventLog log) {
+        this(log, new HistoryBudget(SETTINGS.historyBudgetBytes()));
+    }
+
+    LoopFixture(EventLog log, HistoryBudget budget) {
+        this(log, budget, LoopHistory.MAX_WAITING_STREAMS);
+    }
+
+    /** With {@code budget} (perhaps shared with other fixtures, as the loops of a server share one). */
+    LoopFixture(EventLog log, HistoryBudget budget, int maxWaitingStreams) {
+        this(log, SETTINGS, budget, maxWaitingStreams);
+    }
+
+    LoopFixture(EventLog log, SseSettings settings, HistoryBudget budget, int maxWaitingStreams) {
         this.log = log;
-        this.history = new LoopHistory(loop, log, ALLOC, SETTINGS);
-        this.delivery = new LoopDelivery(loop, SETTINGS, history);
+        this.budget = budget;
+        this.history = new LoopHistory(loop, log, ALLOC, settings, budget, LoopHistory.PAGE_EVENTS,
+                LoopHistory.PAGE_DATA_BYTES, maxWaitingStreams);
+        this.delivery = new LoopDelivery(loop, settings, history);
     }
 
     <T> T onLoop(Callable<T> task) throws Exception {

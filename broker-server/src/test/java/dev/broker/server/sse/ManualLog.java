@@ -22,7 +22,8 @@ final class ManualLog implements EventLog {
     }
 
     @Override
-    public synchronized CompletableFuture<List<Event>> after(String tenant, long afterId, int limit) {
+    public synchronized CompletableFuture<List<Event>> after(String tenant, long afterId, int limit,
+                                                             long maxDataBytes) {
         return issued();
     }
 

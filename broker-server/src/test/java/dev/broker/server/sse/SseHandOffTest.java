@@ -71,6 +71,7 @@ class SseHandOffTest {
         private final SimStore store = new SimStore();
         private final EmbeddedChannel anchor = new EmbeddedChannel();
         private final EventLoop loop = anchor.eventLoop();
+        private final HistoryBudget budget;
         private final LoopHistory history;
         private final LoopDelivery delivery;
         private final List<Stream> streams = new ArrayList<>();
@@ -85,7 +86,17 @@ class SseHandOffTest {
                 settings = settings.withSnapshotCacheNames(2);
                 trace.add("uncached");
             }
-            history = new LoopHistory(loop, store, ByteBufAllocator.DEFAULT, settings);
+            // The history budget: roomy, or so tight that one read runs at a time and the others wait (in some runs
+            // with a wait queue so short that streams are refused and closed); replay pages of the real size, or of
+            // one to three events, or cut by their data.
+            long budgetBytes = random.nextBoolean() ? SseSettings.defaults().historyBudgetBytes() : 1;
+            int maxWaiting = random.nextInt(4) == 0 ? 1 + random.nextInt(3) : LoopHistory.MAX_WAITING_STREAMS;
+            int pageEvents = random.nextBoolean() ? LoopHistory.PAGE_EVENTS : 1 + random.nextInt(3);
+            long pageBytes = random.nextInt(3) == 0 ? 1 + random.nextInt(12) : LoopHistory.PAGE_DATA_BYTES;
+            trace.add("budget " + budgetBytes + ", waiting " + maxWaiting + ", pages " + pageEvents + "/" + pageBytes);
+            budget = new HistoryBudget(budgetBytes);
+            history = new LoopHistory(loop, store, ByteBufAllocator.DEFAULT, settings, budget, pageEvents, pageBytes,
+                    maxWaiting);
             delivery = new LoopDelivery(loop, settings, history);
         }
 
@@ -98,6 +109,9 @@ class SseHandOffTest {
                 for (Stream stream : streams) {
                     stream.check(store);
                 }
+                // Every store read was done with, or is held by a stream still writing it: none is, once settled.
+                assertEquals(0, budget.used(), "history bytes still held after every read was written");
+                assertEquals(0, budget.waiting(), "reads still waiting for the budget");
             } catch (AssertionError | RuntimeException e) {
                 int from = Math.max(0, trace.size() - 40);
                 throw new AssertionError(e.getMessage() + "\nlast steps: " + trace.subList(from, trace.size()), e);
@@ -181,6 +195,9 @@ class SseHandOffTest {
             while (store.published() < store.committed.size()) {
                 publish();
             }
+            // A round runs the loop's tasks, the reads, then the streams' tasks, which may give the loop new tasks
+            // (a grant of the budget, the next page): settled after a few rounds in a row in which nothing was read.
+            int quiet = 0;
             for (int round = 0; round < 10_000; round++) {
                 anchor.runPendingTasks();
                 boolean scheduled = anchor.runScheduledPendingTasks() >= 0;
@@ -189,7 +206,8 @@ class SseHandOffTest {
                     store.pending.remove(0).run();
                 }
                 collectAll();
-                if (!scheduled && !reads) {
+                quiet = scheduled || reads ? 0 : quiet + 1;
+                if (quiet == 3) {
                     return;
                 }
             }
@@ -370,13 +388,16 @@ class SseHandOffTest {
         }
 
         @Override
-        public CompletableFuture<List<Event>> after(String tenant, long afterId, int limit) {
+        public CompletableFuture<List<Event>> after(String tenant, long afterId, int limit, long maxDataBytes) {
             CompletableFuture<List<Event>> read = new CompletableFuture<>();
             pending.add(() -> {
                 List<Event> events = new ArrayList<>();
+                long bytes = 0;
                 for (Event event : committed) {
-                    if (event.tenant().equals(tenant) && event.id() > afterId && events.size() < limit) {
+                    if (event.tenant().equals(tenant) && event.id() > afterId && events.size() < limit
+                            && (bytes < maxDataBytes || events.isEmpty())) {
                         events.add(event);
+                        bytes += event.data().length;
                     }
                 }
                 read.complete(events);

@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
 
 /**
  * A real Broker in its own JVM ({@code dev.broker.server.Main} on the test classpath), for tests that must kill the
- * server the hard way. Starts with {@code --port 0} and learns the port from the
+ * server the hard way or give it a heap of its own. Starts with {@code --port 0} and learns the port from the
  * {@code Broker listening on port N} line on stdout; stderr goes to a file next to the database.
  */
 public final class ForkedBroker implements AutoCloseable {
@@ -27,6 +27,8 @@ public final class ForkedBroker implements AutoCloseable {
     private static final Pattern LISTENING = Pattern.compile("^Broker listening on port (\\d+)$");
     /** Exit status of a JVM killed by SIGKILL, as {@link Process#exitValue()} reports it on Linux. */
     public static final int SIGKILL_EXIT = 128 + 9;
+    /** The JVM options of a fork unless a test gives its own. */
+    public static final List<String> DEFAULT_JVM_OPTIONS = List.of("-Xmx256m", "-XX:+UseSerialGC");
 
     private final Process process;
     private final int port;
@@ -42,7 +44,15 @@ public final class ForkedBroker implements AutoCloseable {
 
     /** Starts a server over {@code db} with the test admin token and JWT secret; waits until it listens. */
     public static ForkedBroker start(Path db, Duration startupTimeout) {
-        return start(db, startupTimeout, List.of(), "dev.broker.server.Main", List.of());
+        return start(db, startupTimeout, List.of(), "dev.broker.server.Main", DEFAULT_JVM_OPTIONS);
+    }
+
+    /**
+     * Starts a server as {@link #start(Path, Duration)} does, with these JVM options (a heap limit, GC logging)
+     * instead of {@link #DEFAULT_JVM_OPTIONS}, and these flags after the test's own.
+     */
+    public static ForkedBroker start(Path db, Duration startupTimeout, List<String> jvmOptions, String... flags) {
+        return start(db, startupTimeout, List.of(), "dev.broker.server.Main", jvmOptions, flags);
     }
 
     /**
@@ -54,17 +64,16 @@ public final class ForkedBroker implements AutoCloseable {
                                                        String... flags) {
         // exec keeps the pid: pid() is the JVM's.
         return start(db, startupTimeout, List.of("sh", "-c", "ulimit -n \"$0\" && exec \"$@\"",
-                Integer.toString(openFiles)), PreloadingMain.class.getName(), List.of(flags));
+                Integer.toString(openFiles)), PreloadingMain.class.getName(), DEFAULT_JVM_OPTIONS, flags);
     }
 
     private static ForkedBroker start(Path db, Duration startupTimeout, List<String> launcher, String mainClass,
-                                      List<String> flags) {
+                                      List<String> jvmOptions, String... flags) {
         Path stderr = db.resolveSibling(db.getFileName() + "-server.err");
         List<String> command = new ArrayList<>(launcher);
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmOptions);
         command.addAll(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m",
-                "-XX:+UseSerialGC",
                 "-cp", System.getProperty("java.class.path"),
                 mainClass,
                 "--port", "0",
@@ -72,7 +81,7 @@ public final class ForkedBroker implements AutoCloseable {
                 "--db", db.toString(),
                 "--admin_token", TestBroker.ADMIN_TOKEN,
                 "--jwt_secret", TestBroker.JWT_SECRET));
-        command.addAll(flags);
+        command.addAll(List.of(flags));
         ProcessBuilder builder = new ProcessBuilder(command)
                 .redirectError(stderr.toFile())
                 .redirectInput(ProcessBuilder.Redirect.PIPE);

@@ -40,8 +40,11 @@ final class EventCodec {
         return new Event(id, tenant, new String(name, UTF_8), timestamp, data);
     }
 
+    /** The bytes of a latest-view value before its data: the id and the timestamp. */
+    static final int LATEST_HEADER_BYTES = 2 * Long.BYTES;
+
     static byte[] latestValue(long id, long timestamp, byte[] data) {
-        return ByteBuffer.allocate(2 * Long.BYTES + data.length)
+        return ByteBuffer.allocate(LATEST_HEADER_BYTES + data.length)
                 .putLong(id)
                 .putLong(timestamp)
                 .put(data)

@@ -78,8 +78,43 @@ public final class RocksEventLog implements EventLog {
         }));
     }
 
+    /** Keeps decoded events only while within the bounds; past them, counts the rest from the raw entries. */
     @Override
-    public CompletableFuture<List<Event>> after(String tenant, long afterId, int limit) {
+    public CompletableFuture<Latest> latest(String tenant, int maxNames, long maxBytes) {
+        Objects.requireNonNull(tenant, "tenant");
+        return readers.run("latest", () -> database.read("latest", db -> {
+            byte[] prefix = KeyCodec.tenantPrefix(tenant);
+            List<Event> events = new ArrayList<>();
+            int names = 0;
+            long bytes = 0;
+            try (RocksIterator iterator = db.db().newIterator(db.latestColumn(), readOptions)) {
+                for (iterator.seek(prefix); iterator.isValid(); iterator.next()) {
+                    byte[] key = iterator.key();
+                    if (!KeyCodec.hasPrefix(key, prefix)) {
+                        break;
+                    }
+                    byte[] value = iterator.value();
+                    names++;
+                    bytes += key.length - prefix.length + value.length - EventCodec.LATEST_HEADER_BYTES;
+                    if (events != null && (names > maxNames || bytes > maxBytes)) {
+                        events = null; // over: from here on only counted
+                    }
+                    if (events != null) {
+                        String name = KeyCodec.nameOfLatestKey(key, prefix.length);
+                        events.add(EventCodec.decodeLatest(tenant, name, value));
+                    }
+                }
+                iterator.status();
+            }
+            if (events != null) {
+                events.sort(Comparator.comparingLong(Event::id));
+            }
+            return new Latest(events, names, bytes);
+        }));
+    }
+
+    @Override
+    public CompletableFuture<List<Event>> after(String tenant, long afterId, int limit, long maxDataBytes) {
         Objects.requireNonNull(tenant, "tenant");
         return readers.run("after", () -> database.read("after", db -> {
             byte[] prefix = KeyCodec.tenantPrefix(tenant);
@@ -89,15 +124,19 @@ public final class RocksEventLog implements EventLog {
             // Ids start at 1; a negative afterId must not become a huge unsigned key.
             long firstId = Math.max(afterId, 0) + 1;
             List<Event> events = new ArrayList<>(Math.min(limit, MAX_INITIAL_CAPACITY));
+            long dataBytes = 0;
             try (RocksIterator iterator = db.db().newIterator(db.eventsColumn(), readOptions)) {
+                // The event that reaches the data bound is the last: at least one, and at most one past it.
                 for (iterator.seek(KeyCodec.eventKey(prefix, firstId));
-                     iterator.isValid() && events.size() < limit;
+                     iterator.isValid() && events.size() < limit && (dataBytes < maxDataBytes || events.isEmpty());
                      iterator.next()) {
                     byte[] key = iterator.key();
                     if (!KeyCodec.hasPrefix(key, prefix)) {
                         break;
                     }
-                    events.add(EventCodec.decodeEvent(tenant, KeyCodec.idOfEventKey(key), iterator.value()));
+                    Event event = EventCodec.decodeEvent(tenant, KeyCodec.idOfEventKey(key), iterator.value());
+                    events.add(event);
+                    dataBytes += event.data().length;
                 }
                 iterator.status();
             }

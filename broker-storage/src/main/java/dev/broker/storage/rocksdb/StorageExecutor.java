@@ -72,6 +72,11 @@ final class StorageExecutor {
                     // e.g. a record that does not decode: still a storage failure of this operation
                     String reason = e.getMessage() != null ? e.getMessage() : e.toString();
                     result.completeExceptionally(new StorageException(operation + ": " + reason, e));
+                } catch (Error e) {
+                    // Out of memory, say: the caller hears of it instead of waiting forever; the thread dies of it
+                    // as it would have (the pool starts another).
+                    result.completeExceptionally(new StorageException(operation + ": " + e, e));
+                    throw e;
                 }
             });
         } catch (RejectedExecutionException e) {

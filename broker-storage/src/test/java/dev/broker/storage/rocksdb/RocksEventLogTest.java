@@ -9,6 +9,7 @@ import static dev.broker.storage.rocksdb.StorageTesting.rocksLog;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.broker.storage.Event;
@@ -142,6 +143,49 @@ class RocksEventLogTest {
         assertEquals("acme", third.tenant());
         assertEquals(appended.get(2).timestamp(), third.timestamp());
         assertArrayEquals(json("{\"i\":2}"), third.data());
+    }
+
+    @Test
+    void boundedLatestKeepsTheSnapshotOnlyWithinItsBoundsAndCountsItEitherWay() throws Exception {
+        EventLog log = open().events();
+        await(log.append("acme", "a", json("\"12345678\""))); // 1 + 10 bytes of name and data
+        await(log.append("acme", "bb", json("\"12345678\""))); // 2 + 10
+        Event newest = await(log.append("acme", "a", json("1"))); // replaces the first: 1 + 1
+        await(log.append("other", "x", json("\"not acme's\"")));
+
+        EventLog.Latest within = await(log.latest("acme", 2, 14));
+        assertTrue(within.complete());
+        assertEquals(ids(await(log.latest("acme"))), ids(within.events()));
+        assertEquals(newest.id(), within.events().get(1).id());
+        assertEquals(2, within.names());
+        assertEquals(14, within.bytes());
+
+        for (EventLog.Latest over : List.of(await(log.latest("acme", 1, 1000)), await(log.latest("acme", 2, 13)))) {
+            assertFalse(over.complete());
+            assertEquals(2, over.names(), "counted to the end");
+            assertEquals(14, over.bytes());
+        }
+        assertEquals(new EventLog.Latest(List.of(), 0, 0), await(log.latest("nobody", 0, 0)));
+    }
+
+    @Test
+    void afterStopsOnceThePageReachesItsDataBound() throws Exception {
+        EventLog log = open().events();
+        List<Event> appended = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            // 10 bytes of data each
+            appended.add(await(log.append("acme", "tick", json("\"" + "x".repeat(8) + "\""))));
+        }
+
+        // The event that reaches the bound is the last of the page.
+        assertEquals(ids(appended.subList(0, 3)), ids(await(log.after("acme", 0, 100, 30))));
+        assertEquals(ids(appended.subList(0, 3)), ids(await(log.after("acme", 0, 100, 21))));
+        assertEquals(ids(appended.subList(0, 2)), ids(await(log.after("acme", 0, 100, 20))));
+        // At least one event, however small the bound; the count limit still applies.
+        assertEquals(ids(appended.subList(0, 1)), ids(await(log.after("acme", 0, 100, 1))));
+        assertEquals(ids(appended.subList(3, 4)), ids(await(log.after("acme", appended.get(2).id(), 100, 0))));
+        assertEquals(ids(appended.subList(0, 2)), ids(await(log.after("acme", 0, 2, 1000))));
+        assertEquals(ids(appended), ids(await(log.after("acme", 0, 100, 1000))));
     }
 
     @Test
