@@ -1,14 +1,20 @@
 package dev.broker.server;
 
 import static dev.broker.server.config.Flags.ADMIN_TOKEN;
+import static dev.broker.server.config.Flags.AUTH_FAILURES_PER_IP;
+import static dev.broker.server.config.Flags.AUTH_FAILURES_PER_USER;
 import static dev.broker.server.config.Flags.BIND;
 import static dev.broker.server.config.Flags.DB;
+import static dev.broker.server.config.Flags.HASH_QUEUE;
 import static dev.broker.server.config.Flags.HEARTBEAT;
 import static dev.broker.server.config.Flags.JWT_EXPIRY;
 import static dev.broker.server.config.Flags.JWT_SECRET;
 import static dev.broker.server.config.Flags.MAX_BODY;
+import static dev.broker.server.config.Flags.MAX_CONNECTIONS;
+import static dev.broker.server.config.Flags.MAX_CONNECTIONS_PER_IP;
 import static dev.broker.server.config.Flags.ORIGIN;
 import static dev.broker.server.config.Flags.PORT;
+import static dev.broker.server.config.Flags.REQUEST_TIMEOUT;
 import static dev.broker.server.config.Flags.SECURE;
 import static dev.broker.server.config.Flags.SNAPSHOT_CACHE_BYTES;
 import static dev.broker.server.config.Flags.SNAPSHOT_CACHE_LOOP_BYTES;
@@ -27,8 +33,10 @@ import dev.broker.server.api.Route;
 import dev.broker.server.api.RouteHandler;
 import dev.broker.server.api.SessionEndpoints;
 import dev.broker.server.api.SseEndpoint;
+import dev.broker.server.auth.AuthThrottle;
 import dev.broker.server.auth.Authenticator;
 import dev.broker.server.auth.BasicCredentialCache;
+import dev.broker.server.auth.HashWorkers;
 import dev.broker.server.auth.JwtTokens;
 import dev.broker.server.auth.PasswordHasher;
 import dev.broker.server.auth.UserDirectory;
@@ -37,6 +45,7 @@ import dev.broker.server.http.HttpResponses;
 import dev.broker.server.http.InFlightRequests;
 import dev.broker.server.http.ResponseSlot;
 import dev.broker.server.pipeline.BrokerChannelInitializer;
+import dev.broker.server.pipeline.ConnectionLimits;
 import dev.broker.server.sse.SseHub;
 import dev.broker.server.sse.SseSettings;
 import dev.broker.server.tls.TlsService;
@@ -52,13 +61,10 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.ssl.SslContext;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.util.EnumMap;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
@@ -77,8 +83,10 @@ public final class BrokerServer implements AutoCloseable {
     static final long DRAIN_SECONDS = 10;
 
     private final Storage storage;
-    private final ExecutorService hashing;
+    private final HashWorkers hashing;
     private final EventLoopGroup group;
+    /** Accepts connections and nothing else: a loop busy with its own connections would accept late. */
+    private final EventLoopGroup acceptor;
     private final SseHub hub;
     private final AutoCloseable feedSubscription;
     private final InFlightRequests inFlight;
@@ -86,12 +94,13 @@ public final class BrokerServer implements AutoCloseable {
     private final TlsService tls;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private BrokerServer(Storage storage, ExecutorService hashing, EventLoopGroup group, SseHub hub,
-                         AutoCloseable feedSubscription, InFlightRequests inFlight, Channel serverChannel,
+    private BrokerServer(Storage storage, HashWorkers hashing, EventLoopGroup group, EventLoopGroup acceptor,
+                         SseHub hub, AutoCloseable feedSubscription, InFlightRequests inFlight, Channel serverChannel,
                          TlsService tls) {
         this.storage = storage;
         this.hashing = hashing;
         this.group = group;
+        this.acceptor = acceptor;
         this.hub = hub;
         this.feedSubscription = feedSubscription;
         this.inFlight = inFlight;
@@ -104,19 +113,23 @@ public final class BrokerServer implements AutoCloseable {
         TlsService tls = config.get(SECURE) ? TlsService.prepare(config) : null;
         Storage storage = RocksStorage.open(config.get(DB));
         int cores = Runtime.getRuntime().availableProcessors();
-        ExecutorService hashing = Executors.newFixedThreadPool(cores, new DefaultThreadFactory("broker-hash", true));
+        HashWorkers hashing = new HashWorkers(cores, config.get(HASH_QUEUE));
         Transport transport = Transport.best();
         EventLoopGroup group = transport.newGroup(cores);
+        // One thread of its own for accepting: on a loop that also serves connections, a flood of busy connections
+        // delayed the accept of a new one by 1 to 7 s (measured during a flood of password guesses).
+        EventLoopGroup acceptor = transport.newGroup(1, "broker-accept");
         try {
             UserDirectory directory = UserDirectory.load(storage.users());
             PasswordHasher hasher = new PasswordHasher(hashing);
             JwtTokens tokens = new JwtTokens(config.get(JWT_SECRET), config.get(JWT_EXPIRY));
             BasicCredentialCache basicCache = new BasicCredentialCache();
+            AuthThrottle throttle = new AuthThrottle(config.get(AUTH_FAILURES_PER_USER), config.get(AUTH_FAILURES_PER_IP));
             SseHub hub = new SseHub(group, ByteBufAllocator.DEFAULT, storage.events(), sseSettings(config));
             AutoCloseable feedSubscription = storage.feed().subscribe(hub);
 
             AdminEndpoints admin = new AdminEndpoints(config.get(ADMIN_TOKEN), storage.users(), directory, hasher, basicCache, hub);
-            SessionEndpoints sessions = new SessionEndpoints(directory, hasher, tokens);
+            SessionEndpoints sessions = new SessionEndpoints(directory, hasher, tokens, throttle);
             Map<Route, Endpoint> endpoints = new EnumMap<>(Route.class);
             endpoints.put(Route.CREATE_USER, admin::createUser);
             endpoints.put(Route.REVOKE_USER, admin::revokeUser);
@@ -131,11 +144,14 @@ public final class BrokerServer implements AutoCloseable {
 
             InFlightRequests inFlight = new InFlightRequests();
             Supplier<SslContext> sslContexts = tls == null ? null : tls::currentContext;
-            BrokerChannelInitializer initializer = new BrokerChannelInitializer(sslContexts, config.get(ORIGIN),
-                    config.get(MAX_BODY), inFlight, new RouteHandler(), new AuthHandler(
-                            new Authenticator(tokens, directory, hasher, basicCache)), new ApiHandler(endpoints));
+            ConnectionLimits limits = connectionLimits(config);
+            BrokerChannelInitializer initializer = new BrokerChannelInitializer(sslContexts, limits,
+                    config.get(REQUEST_TIMEOUT), config.get(ORIGIN), config.get(MAX_BODY), inFlight,
+                    new RouteHandler(),
+                    new AuthHandler(new Authenticator(tokens, directory, hasher, basicCache, throttle)),
+                    new ApiHandler(endpoints));
             Channel serverChannel = new ServerBootstrap()
-                    .group(group)
+                    .group(acceptor, group)
                     .channel(transport.serverChannelClass())
                     .option(ChannelOption.SO_BACKLOG, 4096)
                     .option(ChannelOption.SO_REUSEADDR, true)
@@ -151,16 +167,26 @@ public final class BrokerServer implements AutoCloseable {
             LOG.log(Level.INFO, "Broker listening on {0}:{1,number,#} ({2}, {3})", config.get(BIND),
                     ((InetSocketAddress) serverChannel.localAddress()).getPort(),
                     config.get(SECURE) ? "https" : "http", transport.name());
-            return new BrokerServer(storage, hashing, group, hub, feedSubscription, inFlight, serverChannel, tls);
+            return new BrokerServer(storage, hashing, group, acceptor, hub, feedSubscription, inFlight, serverChannel, tls);
         } catch (RuntimeException | Error e) {
-            cleanUpFailedStart(tls, group, hashing, storage);
+            cleanUpFailedStart(tls, group, acceptor, hashing, storage);
             throw e;
         } catch (Exception e) {
             // Netty rethrows a failed bind's checked NativeIoException ("Address already in use") undeclared.
-            cleanUpFailedStart(tls, group, hashing, storage);
+            cleanUpFailedStart(tls, group, acceptor, hashing, storage);
             throw new IllegalStateException("cannot listen on " + config.get(BIND) + ":" + config.get(PORT) + ": "
                     + e.getMessage(), e);
         }
+    }
+
+    /** The connection caps from their flags: {@code --max_connections 0} derives the cap from the open-files limit. */
+    static ConnectionLimits connectionLimits(BrokerConfig config) {
+        int max = config.get(MAX_CONNECTIONS);
+        ConnectionLimits limits = new ConnectionLimits(max == 0 ? ConnectionLimits.derivedMax() : max,
+                config.get(MAX_CONNECTIONS_PER_IP));
+        LOG.log(Level.INFO, "connections: at most {0,number,#}{1}", limits.max(), limits.maxPerClient() == 0 ? ""
+                : ", " + limits.maxPerClient() + " per client address");
+        return limits;
     }
 
     /**
@@ -193,13 +219,14 @@ public final class BrokerServer implements AutoCloseable {
                 config.get(SSE_HISTORY_BUDGET_BYTES));
     }
 
-    private static void cleanUpFailedStart(TlsService tls, EventLoopGroup group, ExecutorService hashing,
-                                           Storage storage) {
+    private static void cleanUpFailedStart(TlsService tls, EventLoopGroup group, EventLoopGroup acceptor,
+                                           HashWorkers hashing, Storage storage) {
         if (tls != null) {
             tls.close();
         }
+        acceptor.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-        hashing.shutdownNow();
+        hashing.shutdown();
         storage.close();
     }
 
@@ -214,8 +241,9 @@ public final class BrokerServer implements AutoCloseable {
     }
 
     /**
-     * Graceful shutdown: stop accepting, refuse new requests, close the streams, wait for requests under way
-     * (so every insert already accepted is answered), then close the store and the threads. Idempotent.
+     * Graceful shutdown: stop accepting, refuse new requests and password checks still waiting for a hashing thread,
+     * close the streams, wait for requests under way (so every insert already accepted is answered), then close the
+     * store and the threads. Idempotent.
      */
     @Override
     public void close() {
@@ -223,10 +251,13 @@ public final class BrokerServer implements AutoCloseable {
             return;
         }
         serverChannel.close().syncUninterruptibly();
+        acceptor.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         if (tls != null) {
             tls.close();
         }
         inFlight.startDraining();
+        // Password checks still waiting are answered (503) now, while the loops run, instead of holding up the drain.
+        hashing.shutdown();
         hub.closeAll();
         try {
             if (!inFlight.awaitIdle(DRAIN_SECONDS, TimeUnit.SECONDS)) {
@@ -241,13 +272,13 @@ public final class BrokerServer implements AutoCloseable {
             LOG.log(Level.WARNING, "shutdown: unsubscribing from the feed failed", e);
         }
         storage.close();
-        group.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly();
-        hashing.shutdown();
         try {
+            // The checks running when shutdown began continue on the loops: while these still run.
             hashing.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        group.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly();
         LOG.log(Level.INFO, "Broker stopped");
     }
 }

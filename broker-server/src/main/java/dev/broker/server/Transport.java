@@ -21,6 +21,10 @@ record Transport(String name, IoHandlerFactory ioHandlerFactory, Class<? extends
     }
 
     MultiThreadIoEventLoopGroup newGroup(int threads) {
-        return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("broker-io"), ioHandlerFactory);
+        return newGroup(threads, "broker-io");
+    }
+
+    MultiThreadIoEventLoopGroup newGroup(int threads, String threadName) {
+        return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(threadName), ioHandlerFactory);
     }
 }

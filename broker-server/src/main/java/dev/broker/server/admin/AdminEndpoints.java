@@ -78,7 +78,7 @@ public final class AdminEndpoints {
                 })
                 .whenCompleteAsync((user, failure) -> {
                     if (failure != null) {
-                        Replies.failed(ctx, slot, "create_user", failure);
+                        Replies.failed(ctx, slot, "create_user", failure); // 503 when hashing or the store is busy
                     } else if (user == null) {
                         usernameTaken(ctx, slot);
                     } else {

@@ -3,6 +3,7 @@ package dev.broker.server.api;
 import dev.broker.server.auth.AuthenticationException;
 import dev.broker.server.auth.Authenticator;
 import dev.broker.server.auth.Principal;
+import dev.broker.server.http.ClientAddress;
 import dev.broker.server.http.HttpResponses;
 import dev.broker.server.http.ResponseSlot;
 import io.netty.channel.ChannelHandler.Sharable;
@@ -16,8 +17,11 @@ import java.util.concurrent.CompletionException;
 
 /**
  * Authenticates requests to routes that need a user. Answers {@code 401} itself (with
- * {@code WWW-Authenticate}); passes the request on, marked with its {@link Principal}, otherwise. A credential
- * that needs hashing is verified off the event loop and the request continues on the channel's own executor.
+ * {@code WWW-Authenticate}), and for a Basic credential that would need hashing {@code 429} with
+ * {@code Retry-After} when its username or client address failed too often lately, or {@code 503} with
+ * {@code Retry-After: 1} when too many password checks wait already; passes the request on, marked with its
+ * {@link Principal}, otherwise. A credential that needs hashing is verified off the event loop and the request
+ * continues on the channel's own executor.
  */
 @Sharable
 public final class AuthHandler extends SimpleChannelInboundHandler<ApiRequest> {
@@ -37,7 +41,8 @@ public final class AuthHandler extends SimpleChannelInboundHandler<ApiRequest> {
         }
         String authorization = request.http().headers().get(HttpHeaderNames.AUTHORIZATION);
         String accessToken = request.route() == Route.SSE ? request.queryParameter("access_token") : null;
-        CompletableFuture<Principal> result = authenticator.authenticate(authorization, accessToken);
+        CompletableFuture<Principal> result = authenticator.authenticate(authorization, accessToken,
+                ClientAddress.of(ctx.channel()));
         if (result.isDone()) {
             // The common case (a JWT, a cached Basic credential): continue in place.
             Throwable failure = exceptionOf(result);
@@ -55,6 +60,9 @@ public final class AuthHandler extends SimpleChannelInboundHandler<ApiRequest> {
         ResponseSlot slot = request.slot();
         request.release();
         Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        if (Replies.passwordChecksRefused(ctx, slot, cause)) {
+            return;
+        }
         String reason = cause instanceof AuthenticationException ? cause.getMessage() : "authentication failed";
         FullHttpResponse response = HttpResponses.errorResponse(ctx.alloc(), HttpResponseStatus.UNAUTHORIZED, reason);
         response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"broker\"");

@@ -1,5 +1,7 @@
 package dev.broker.server.api;
 
+import dev.broker.server.auth.HashingBusyException;
+import dev.broker.server.auth.TooManyAttemptsException;
 import dev.broker.server.http.HttpResponses;
 import dev.broker.server.http.ResponseSlot;
 import dev.broker.storage.StorageOverloadedException;
@@ -11,7 +13,10 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import java.lang.System.Logger.Level;
 import java.util.concurrent.CompletionException;
 
-/** Answers the endpoints share: the 500 for a failed operation, the 503 for an overloaded or unwritable store. */
+/**
+ * Answers the endpoints share: the 500 for a failed operation, the 503 for an overloaded or unwritable store, the
+ * 429 and 503 of password checks refused before hashing.
+ */
 public final class Replies {
 
     private static final System.Logger LOG = System.getLogger(Replies.class.getName());
@@ -29,11 +34,14 @@ public final class Replies {
     static final String UNAVAILABLE_RETRY_AFTER_SECONDS = "5";
 
     /**
-     * Answers a failed operation: {@code 503} with {@code Retry-After} when the store is only overloaded, or cannot
-     * write at the moment and is recovering (the storage logged that once; the client should retry), {@code 500}
-     * otherwise.
+     * Answers a failed operation: {@code 503} with {@code Retry-After} when the store or the hashing queue is only
+     * overloaded, or the store cannot write at the moment and is recovering (the storage logged that once; the client
+     * should retry), {@code 500} otherwise.
      */
     public static void failed(ChannelHandlerContext ctx, ResponseSlot slot, String operation, Throwable failure) {
+        if (passwordChecksRefused(ctx, slot, failure)) {
+            return;
+        }
         Throwable cause = unwrap(failure);
         if (cause instanceof StorageOverloadedException) {
             unavailable(ctx, slot, operation + " refused: the server is overloaded, retry shortly", "1");
@@ -50,6 +58,27 @@ public final class Replies {
                 message);
         response.headers().set(HttpHeaderNames.RETRY_AFTER, retryAfter);
         HttpResponses.send(ctx, slot, response);
+    }
+
+    /**
+     * Answers a password check that was refused before hashing, and returns true; false for any other failure.
+     * {@code 429} with {@code Retry-After} for too many failures of the username or address lately; {@code 503} with
+     * {@code Retry-After: 1} when the hashing queue is full.
+     */
+    static boolean passwordChecksRefused(ChannelHandlerContext ctx, ResponseSlot slot, Throwable failure) {
+        Throwable cause = unwrap(failure);
+        if (cause instanceof TooManyAttemptsException limited) {
+            FullHttpResponse response = HttpResponses.errorResponse(ctx.alloc(), HttpResponseStatus.TOO_MANY_REQUESTS,
+                    limited.getMessage());
+            response.headers().set(HttpHeaderNames.RETRY_AFTER, Long.toString(limited.retryAfterSeconds()));
+            HttpResponses.send(ctx, slot, response);
+            return true;
+        }
+        if (cause instanceof HashingBusyException busy) {
+            unavailable(ctx, slot, busy.getMessage(), "1");
+            return true;
+        }
+        return false;
     }
 
     private static Throwable unwrap(Throwable failure) {

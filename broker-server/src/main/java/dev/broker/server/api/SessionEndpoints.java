@@ -1,9 +1,12 @@
 package dev.broker.server.api;
 
+import dev.broker.server.auth.AuthThrottle;
 import dev.broker.server.auth.JwtTokens;
 import dev.broker.server.auth.PasswordHasher;
 import dev.broker.server.auth.Principal;
+import dev.broker.server.auth.TooManyAttemptsException;
 import dev.broker.server.auth.UserDirectory;
+import dev.broker.server.http.ClientAddress;
 import dev.broker.server.http.HttpResponses;
 import dev.broker.server.http.ResponseSlot;
 import dev.broker.storage.User;
@@ -11,17 +14,23 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.Set;
 
-/** {@code POST /login} (password to JWT) and {@code GET /verify} (who is this credential?). */
+/**
+ * {@code POST /login} (password to JWT) and {@code GET /verify} (who is this credential?). A login whose username or
+ * client address failed too often lately is a {@code 429} with {@code Retry-After}, and one that finds the hashing
+ * queue full a {@code 503} with {@code Retry-After: 1}, both without hashing; only wrong passwords count as failures.
+ */
 public final class SessionEndpoints {
 
     private final UserDirectory directory;
     private final PasswordHasher hasher;
     private final JwtTokens tokens;
+    private final AuthThrottle throttle;
 
-    public SessionEndpoints(UserDirectory directory, PasswordHasher hasher, JwtTokens tokens) {
+    public SessionEndpoints(UserDirectory directory, PasswordHasher hasher, JwtTokens tokens, AuthThrottle throttle) {
         this.directory = directory;
         this.hasher = hasher;
         this.tokens = tokens;
+        this.throttle = throttle;
     }
 
     public void login(ChannelHandlerContext ctx, ApiRequest request) throws BadRequestException {
@@ -29,22 +38,39 @@ public final class SessionEndpoints {
         String username = body.required("username");
         String password = body.required("password");
         ResponseSlot slot = request.slot();
+        AuthThrottle.Attempt attempt;
+        try {
+            attempt = throttle.begin(username, ClientAddress.of(ctx.channel()));
+        } catch (TooManyAttemptsException e) {
+            Replies.passwordChecksRefused(ctx, slot, e);
+            return;
+        }
         User known = directory.get(username);
-        hasher.verifyAsync(password, known == null ? null : known.passwordHash()).whenCompleteAsync((ok, failure) -> {
-            if (failure != null) {
-                Replies.internalError(ctx, slot, "login", failure);
-                return;
-            }
-            User user = directory.get(username); // read again: a revoke may have landed while hashing
-            if (!ok || user == null) {
-                HttpResponses.error(ctx, slot, HttpResponseStatus.UNAUTHORIZED, "wrong username or password");
-            } else if (user.revoked()) {
-                HttpResponses.error(ctx, slot, HttpResponseStatus.UNAUTHORIZED, "user is revoked");
-            } else {
-                String jwt = tokens.issue(user.username(), user.tenant());
-                HttpResponses.object(ctx, slot, g -> g.writeStringField("jwt", jwt));
-            }
-        }, ctx.executor());
+        hasher.verifyAsync(password, known == null ? null : known.passwordHash(), attempt.lane())
+                .whenCompleteAsync((ok, failure) -> answer(ctx, slot, username, attempt, ok, failure), ctx.executor());
+    }
+
+    private void answer(ChannelHandlerContext ctx, ResponseSlot slot, String username, AuthThrottle.Attempt attempt,
+                        Boolean ok, Throwable failure) {
+        if (failure != null) {
+            attempt.abandoned();
+            Replies.failed(ctx, slot, "login", failure);
+            return;
+        }
+        User user = directory.get(username); // read again: a revoke may have landed while hashing
+        if (ok && user != null) {
+            attempt.succeeded(); // the password was right, even for a revoked user
+        } else {
+            attempt.failed();
+        }
+        if (!ok || user == null) {
+            HttpResponses.error(ctx, slot, HttpResponseStatus.UNAUTHORIZED, "wrong username or password");
+        } else if (user.revoked()) {
+            HttpResponses.error(ctx, slot, HttpResponseStatus.UNAUTHORIZED, "user is revoked");
+        } else {
+            String jwt = tokens.issue(user.username(), user.tenant());
+            HttpResponses.object(ctx, slot, g -> g.writeStringField("jwt", jwt));
+        }
     }
 
     public void verify(ChannelHandlerContext ctx, ApiRequest request) {

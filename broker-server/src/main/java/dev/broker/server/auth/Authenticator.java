@@ -1,15 +1,22 @@
 package dev.broker.server.auth;
 
 import dev.broker.storage.User;
+import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Turns a credential into a {@link Principal}: a Bearer JWT (verified in place: an HMAC is cheap) or HTTP Basic
  * (an Argon2 verification on the hashing threads the first time, then the {@link BasicCredentialCache}). The user
- * must exist and not be revoked. A failure completes the future with an {@link AuthenticationException}.
+ * must exist and not be revoked. A failure completes the future with an {@link AuthenticationException}; a Basic
+ * credential that would need hashing while its username or client address failed too often lately completes it
+ * with {@link TooManyAttemptsException} (nothing is hashed), and one that finds the hashing queue full with
+ * {@link HashingBusyException}. Concurrent requests with the same uncached Basic credential share one verification.
+ * JWT failures are not counted: they cost an HMAC, and a 256-bit key cannot be guessed, while counting them would let
+ * a page retrying an expired token lock its own address out of logging in again.
  */
 public final class Authenticator {
 
@@ -17,19 +24,34 @@ public final class Authenticator {
     private final UserDirectory users;
     private final PasswordHasher hasher;
     private final BasicCredentialCache basicCache;
+    private final AuthThrottle throttle;
+    /** Basic credentials being verified now, by cache key: later requests with the same one wait for that result. */
+    private final ConcurrentHashMap<ByteBuffer, CompletableFuture<String>> verifying = new ConcurrentHashMap<>();
 
     public Authenticator(JwtTokens tokens, UserDirectory users, PasswordHasher hasher, BasicCredentialCache basicCache) {
+        this(tokens, users, hasher, basicCache, AuthThrottle.unlimited());
+    }
+
+    public Authenticator(JwtTokens tokens, UserDirectory users, PasswordHasher hasher, BasicCredentialCache basicCache,
+                         AuthThrottle throttle) {
         this.tokens = tokens;
         this.users = users;
         this.hasher = hasher;
         this.basicCache = basicCache;
+        this.throttle = throttle;
+    }
+
+    /** {@link #authenticate(String, String, InetAddress)} from an unknown address. */
+    public CompletableFuture<Principal> authenticate(String authorization, String accessToken) {
+        return authenticate(authorization, accessToken, null);
     }
 
     /**
      * @param authorization the {@code Authorization} header, or null
      * @param accessToken   a JWT from the query string (allowed on {@code /sse} only), or null
+     * @param client        the client's address as the limits key it ({@code ClientAddress}), or null
      */
-    public CompletableFuture<Principal> authenticate(String authorization, String accessToken) {
+    public CompletableFuture<Principal> authenticate(String authorization, String accessToken, InetAddress client) {
         try {
             if (authorization != null) {
                 String value = authorization.trim();
@@ -37,7 +59,7 @@ public final class Authenticator {
                     return CompletableFuture.completedFuture(bearer(value.substring(7).trim()));
                 }
                 if (startsWithIgnoreCase(value, "Basic ")) {
-                    return basic(value);
+                    return basic(value, client);
                 }
                 throw new AuthenticationException("unsupported authorization scheme");
             }
@@ -45,7 +67,7 @@ public final class Authenticator {
                 return CompletableFuture.completedFuture(bearer(accessToken));
             }
             throw new AuthenticationException("missing credentials");
-        } catch (AuthenticationException e) {
+        } catch (AuthenticationException | TooManyAttemptsException e) {
             return CompletableFuture.failedFuture(e);
         }
     }
@@ -54,7 +76,7 @@ public final class Authenticator {
         return principalOf(tokens.verify(token));
     }
 
-    private CompletableFuture<Principal> basic(String header) {
+    private CompletableFuture<Principal> basic(String header, InetAddress client) {
         ByteBuffer key = BasicCredentialCache.keyOf(header);
         String cached = basicCache.lookup(key);
         if (cached != null) {
@@ -72,15 +94,38 @@ public final class Authenticator {
         }
         String username = decoded.substring(0, colon);
         String password = decoded.substring(colon + 1);
+        CompletableFuture<String> mine = new CompletableFuture<>();
+        CompletableFuture<String> underWay = verifying.putIfAbsent(key, mine);
+        if (underWay != null) {
+            return underWay.thenApply(this::principalOf);
+        }
+        AuthThrottle.Attempt attempt;
+        try {
+            attempt = throttle.begin(username, client);
+        } catch (TooManyAttemptsException e) {
+            verifying.remove(key, mine);
+            mine.completeExceptionally(e);
+            throw e;
+        }
         User user = users.get(username);
-        return hasher.verifyAsync(password, user == null ? null : user.passwordHash()).thenApply(ok -> {
-            if (!ok) {
-                throw new AuthenticationException("wrong username or password");
-            }
-            Principal principal = principalOf(username);
-            basicCache.put(key, username);
-            return principal;
-        });
+        hasher.verifyAsync(password, user == null ? null : user.passwordHash(), attempt.lane())
+                .whenComplete((ok, failure) -> {
+                    if (failure != null) {
+                        attempt.abandoned();
+                        verifying.remove(key, mine);
+                        mine.completeExceptionally(failure);
+                    } else if (!ok) {
+                        attempt.failed();
+                        verifying.remove(key, mine);
+                        mine.completeExceptionally(new AuthenticationException("wrong username or password"));
+                    } else {
+                        attempt.succeeded();
+                        basicCache.put(key, username); // before the entry leaves, so that no one hashes it again
+                        verifying.remove(key, mine);
+                        mine.complete(username);
+                    }
+                });
+        return mine.thenApply(this::principalOf);
     }
 
     /** The principal of a known, unrevoked user, read from memory at the moment of the request. */

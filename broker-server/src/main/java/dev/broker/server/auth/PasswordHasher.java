@@ -6,12 +6,14 @@ import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.function.Supplier;
 import org.bouncycastle.crypto.generators.Argon2BytesGenerator;
 import org.bouncycastle.crypto.params.Argon2Parameters;
 
 /**
  * Argon2id password hashes in the PHC string format ({@code $argon2id$v=19$m=…,t=…,p=…$salt$hash}). Hashing is
- * deliberately slow, so it runs on the executor given here (never an event loop); the futures complete there.
+ * deliberately slow, so it runs on the {@link HashWorkers} (or executor) given here, never an event loop; the futures
+ * complete there.
  */
 public final class PasswordHasher {
 
@@ -25,29 +27,55 @@ public final class PasswordHasher {
     private static final Base64.Encoder B64 = Base64.getEncoder().withoutPadding();
     private static final Base64.Decoder B64_DECODER = Base64.getDecoder();
 
+    /** The hashing threads and their bounded lanes, or null when {@link #executor} runs everything unbounded. */
+    private final HashWorkers workers;
     private final Executor executor;
     private final SecureRandom random = new SecureRandom();
     /** Verified against when a username is unknown, so that a miss costs the same time as a wrong password. */
     private final String decoyHash;
 
+    /** Hashes on {@code workers}: a full lane fails the future with {@link HashingBusyException}. */
+    public PasswordHasher(HashWorkers workers) {
+        this(workers, null);
+    }
+
+    /** Hashes on {@code executor}, unbounded and in one lane (benchmarks, tests). */
     public PasswordHasher(Executor executor) {
+        this(null, executor);
+    }
+
+    private PasswordHasher(HashWorkers workers, Executor executor) {
+        this.workers = workers;
         this.executor = executor;
         this.decoyHash = hash("decoy password");
     }
 
+    /** A new hash of {@code password} (creating a user), in the first lane. */
     public CompletableFuture<String> hashAsync(String password) {
-        return CompletableFuture.supplyAsync(() -> hash(password), executor);
+        return run(HashLane.FIRST, () -> hash(password));
     }
 
-    /** Verifies {@code password} against {@code encoded}; with a null hash, spends the same time and says no. */
+    /** Verifies {@code password} against {@code encoded} in the first lane. */
     public CompletableFuture<Boolean> verifyAsync(String password, String encoded) {
-        return CompletableFuture.supplyAsync(() -> {
+        return verifyAsync(password, encoded, HashLane.FIRST);
+    }
+
+    /**
+     * Verifies {@code password} against {@code encoded}, waiting in {@code lane}; with a null hash, spends the same
+     * time and says no.
+     */
+    public CompletableFuture<Boolean> verifyAsync(String password, String encoded, HashLane lane) {
+        return run(lane, () -> {
             if (encoded == null) {
                 verify(password, decoyHash);
                 return false;
             }
             return verify(password, encoded);
-        }, executor);
+        });
+    }
+
+    private <T> CompletableFuture<T> run(HashLane lane, Supplier<T> work) {
+        return workers != null ? workers.submit(lane, work) : CompletableFuture.supplyAsync(work, executor);
     }
 
     public String hash(String password) {

@@ -116,6 +116,49 @@ public final class Flags {
                     .defaultValue(1024 * 1024)
                     .meaning("largest accepted request body in bytes, 1..67108864 (64 MiB); larger gets 413"));
 
+    // --- limits: what one client, or many, may hold of the server.
+
+    public static final Flag<Integer> MAX_CONNECTIONS = declare(
+            Flag.integer("max_connections", "COUNT", 0, Integer.MAX_VALUE)
+                    .defaultValue(0)
+                    .format(v -> v == 0 ? "0 (derived from the open-files limit)" : Integer.toString(v))
+                    .meaning("open connections at most; one more is refused at once. 0 derives it: the open-files"
+                            + " limit minus a reserve of 1000 or 10 % (the larger, at most half) for the store,"
+                            + " logs and listening sockets"));
+
+    public static final Flag<Integer> MAX_CONNECTIONS_PER_IP = declare(
+            Flag.integer("max_connections_per_ip", "COUNT", 0, Integer.MAX_VALUE)
+                    .defaultValue(1000)
+                    .format(v -> v == 0 ? "0 (no limit)" : Integer.toString(v))
+                    .meaning("open connections one client address (an IPv6 /64) may hold; 0 means no limit (set it"
+                            + " so behind a local reverse proxy)"));
+
+    public static final Flag<Integer> REQUEST_TIMEOUT = declare(
+            Flag.integer("request_timeout", "SECONDS", 1, 3600)
+                    .defaultValue(30)
+                    .meaning("seconds from a request's first byte until the whole request (head and body) must have"
+                            + " arrived; later is a 408 and a close"));
+
+    public static final Flag<Integer> AUTH_FAILURES_PER_USER = declare(
+            Flag.integer("auth_failures_per_user", "PER_MINUTE", 0, 1_000_000)
+                    .defaultValue(10)
+                    .format(v -> v == 0 ? "0 (no limit)" : Integer.toString(v))
+                    .meaning("failed password checks per username per minute (a burst of as many, then one every"
+                            + " 60/N s); more is a 429 without hashing. 0 means no limit"));
+
+    public static final Flag<Integer> AUTH_FAILURES_PER_IP = declare(
+            Flag.integer("auth_failures_per_ip", "PER_MINUTE", 0, 1_000_000)
+                    .defaultValue(60)
+                    .format(v -> v == 0 ? "0 (no limit)" : Integer.toString(v))
+                    .meaning("failed password checks per client address (an IPv6 /64) per minute; more is a 429"
+                            + " without hashing. 0 means no limit"));
+
+    public static final Flag<Integer> HASH_QUEUE = declare(
+            Flag.integer("hash_queue", "COUNT", 1, 1_000_000)
+                    .defaultValue(32)
+                    .meaning("password checks that may wait for a hashing thread, in each of two lanes (usernames and"
+                            + " addresses without a failure in the last minute go first); one more is a 503"));
+
     // --- advanced: the SSE fan-out and its snapshot caches. The defaults are what the benchmarks were run with.
 
     public static final Flag<Integer> SSE_DRAIN_INTERVAL_MS = declare(

@@ -80,9 +80,15 @@ public final class HttpResponses {
      * out at once when none is under way) and abandons the rest. Closes like {@link #errorAndClose}.
      */
     public static void lastWords(ChannelHandlerContext ctx, HttpResponseStatus status, String message) {
-        FullHttpResponse response = errorResponse(ctx.alloc(), status, message);
+        lastWords(ctx, ctx.alloc(), status, message);
+    }
+
+    /** {@link #lastWords(ChannelHandlerContext, HttpResponseStatus, String)} written from {@code out}. */
+    public static void lastWords(ChannelOutboundInvoker out, ByteBufAllocator alloc, HttpResponseStatus status,
+                                 String message) {
+        FullHttpResponse response = errorResponse(alloc, status, message);
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        ctx.writeAndFlush(response).addListener(LINGERING_CLOSE);
+        out.writeAndFlush(response).addListener(LINGERING_CLOSE);
     }
 
     private static final ChannelFutureListener LINGERING_CLOSE = written -> {

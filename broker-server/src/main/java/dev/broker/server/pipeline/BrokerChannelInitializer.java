@@ -4,8 +4,10 @@ import dev.broker.server.http.BodyLimitAggregator;
 import dev.broker.server.http.CorsHandler;
 import dev.broker.server.http.ExceptionHandler;
 import dev.broker.server.http.InFlightRequests;
+import dev.broker.server.http.RequestDeadline;
 import dev.broker.server.http.RequestSequencer;
 import dev.broker.server.http2.Http2IdleTimeout;
+import dev.broker.server.http2.Http2SettingsDeadline;
 import dev.broker.server.tls.TlsPortGuard;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
@@ -23,12 +25,17 @@ import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.ReadTimeoutHandler;
 import java.lang.System.Logger.Level;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
  * Assembles every connection's pipeline, top to bottom.
  *
- * <p>Plain HTTP: idle timeout → HTTP/1.1 codec → {@linkplain #addRequestHandlers the request handlers}: body
+ * <p>First of all, a connection over the {@linkplain ConnectionLimits caps} is refused and closed.
+ *
+ * <p>Plain HTTP: idle timeout → HTTP/1.1 codec, with the request deadline around it (a request's first byte starts
+ * the clock before the codec, its last content stops it after) → {@linkplain #addRequestHandlers the request
+ * handlers}: body
  * aggregation with its limit → pipelined requests run together, responses leave in request order → CORS →
  * routing → authentication → endpoints → the last exception handler.
  *
@@ -54,6 +61,8 @@ public final class BrokerChannelInitializer extends ChannelInitializer<Channel> 
     public static final int MAX_CONCURRENT_STREAMS = 256;
 
     private final Supplier<SslContext> tls;
+    private final ConnectionLimits limits;
+    private final int requestTimeoutSeconds;
     private final String origin;
     private final int maxBodyBytes;
     private final InFlightRequests inFlight;
@@ -65,13 +74,18 @@ public final class BrokerChannelInitializer extends ChannelInitializer<Channel> 
     /**
      * @param tls    the TLS context for each new connection (it may change between connections; null from the
      *               supplier refuses the connection: no certificate yet), or null for plain HTTP
-     * @param router shared
-     * @param auth   shared
-     * @param api    shared
+     * @param limits                the connection caps, shared by every connection of the server
+     * @param requestTimeoutSeconds how long a request may take to arrive, from its first byte to its last
+     * @param router                shared
+     * @param auth                  shared
+     * @param api                   shared
      */
-    public BrokerChannelInitializer(Supplier<SslContext> tls, String origin, int maxBodyBytes, InFlightRequests inFlight,
+    public BrokerChannelInitializer(Supplier<SslContext> tls, ConnectionLimits limits, int requestTimeoutSeconds,
+                                    String origin, int maxBodyBytes, InFlightRequests inFlight,
                                     ChannelHandler router, ChannelHandler auth, ChannelHandler api) {
         this.tls = tls;
+        this.limits = limits;
+        this.requestTimeoutSeconds = requestTimeoutSeconds;
         this.origin = origin;
         this.maxBodyBytes = maxBodyBytes;
         this.inFlight = inFlight;
@@ -82,6 +96,9 @@ public final class BrokerChannelInitializer extends ChannelInitializer<Channel> 
 
     @Override
     protected void initChannel(Channel channel) {
+        if (!limits.admit(channel, tls == null)) {
+            return;
+        }
         ChannelPipeline pipeline = channel.pipeline();
         if (tls == null) {
             pipeline.addLast(HandlerNames.IDLE_TIMEOUT, new ReadTimeoutHandler(IDLE_TIMEOUT_SECONDS));
@@ -110,9 +127,12 @@ public final class BrokerChannelInitializer extends ChannelInitializer<Channel> 
         // one per turn of the loop, so a connection's pipelined responses leave in one write.
         pipeline.addLast(HandlerNames.FLUSH_CONSOLIDATION, new FlushConsolidationHandler(
                 FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
+        RequestDeadline deadline = RequestDeadline.forConnection(requestTimeoutSeconds, TimeUnit.SECONDS);
+        pipeline.addLast(HandlerNames.REQUEST_START, deadline.bytes());
         pipeline.addLast(HandlerNames.HTTP_CODEC, new HttpServerCodec(new HttpDecoderConfig()
                 .setMaxInitialLineLength(MAX_INITIAL_LINE_BYTES)
                 .setMaxHeaderSize(MAX_HEADER_BYTES)));
+        pipeline.addLast(HandlerNames.REQUEST_DEADLINE, deadline);
         addRequestHandlers(pipeline);
     }
 
@@ -123,7 +143,8 @@ public final class BrokerChannelInitializer extends ChannelInitializer<Channel> 
      * of an HTTP/1.1 request. Each stream has its own flow-control window and its own writability (with the
      * connection's water marks), so a stream whose reader stalls stops being writable alone once its unsent data
      * passes the high mark (a live SSE stream is then closed as a slow consumer, like an HTTP/1.1 one) while the
-     * others go on.
+     * others go on. The client's preface and SETTINGS must arrive within the request deadline, and each stream's
+     * request body within the deadline from its header block.
      */
     void addHttp2Handlers(ChannelPipeline pipeline) {
         pipeline.remove(HandlerNames.IDLE_TIMEOUT);
@@ -142,9 +163,14 @@ public final class BrokerChannelInitializer extends ChannelInitializer<Channel> 
                 // A stream buffers as much as an HTTP/1.1 connection may before it counts as a slow consumer.
                 stream.config().setWriteBufferWaterMark(stream.parent().config().getWriteBufferWaterMark());
                 stream.pipeline().addLast(HandlerNames.HTTP_CODEC, new Http2StreamFrameToHttpObjectCodec(true));
+                // A stream opens with its complete header block: its body has the deadline from now.
+                stream.pipeline().addLast(HandlerNames.REQUEST_DEADLINE,
+                        RequestDeadline.forStream(requestTimeoutSeconds, TimeUnit.SECONDS));
                 addRequestHandlers(stream.pipeline());
             }
         }));
+        pipeline.addLast(HandlerNames.H2_SETTINGS_DEADLINE,
+                new Http2SettingsDeadline(requestTimeoutSeconds, TimeUnit.SECONDS));
         pipeline.addLast(HandlerNames.EXCEPTIONS, exceptions);
     }
 

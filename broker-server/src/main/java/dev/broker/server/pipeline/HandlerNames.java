@@ -19,9 +19,15 @@ public final class HandlerNames {
     public static final String H2_IDLE = "h2Idle";
     /** HTTP/2 connection: one child channel per stream. */
     public static final String H2_MULTIPLEX = "h2Multiplex";
+    /** HTTP/2 connection: closes it unless the client's preface and SETTINGS arrive in time, then leaves. */
+    public static final String H2_SETTINGS_DEADLINE = "h2SettingsDeadline";
     public static final String IDLE_TIMEOUT = "idleTimeout";
     public static final String FLUSH_CONSOLIDATION = "flushConsolidation";
+    /** HTTP/1.1, before the codec: a request's first byte starts the clock of its deadline. */
+    public static final String REQUEST_START = "requestStart";
     public static final String HTTP_CODEC = "httpCodec";
+    /** After the codec: the request deadline itself (a 408 when a request takes too long to arrive). */
+    public static final String REQUEST_DEADLINE = "requestDeadline";
     public static final String AGGREGATOR = "aggregator";
     public static final String SEQUENCER = "sequencer";
     public static final String CORS = "cors";
@@ -39,7 +45,7 @@ public final class HandlerNames {
      * an HTTP/2 stream has no idle timeout or flush consolidation of its own, and its codec is replaced instead).
      */
     static final List<String> REQUEST_ONLY = List.of(
-            IDLE_TIMEOUT, FLUSH_CONSOLIDATION, HTTP_CODEC, AGGREGATOR, SEQUENCER, CORS, ROUTER, AUTH, API);
+            IDLE_TIMEOUT, FLUSH_CONSOLIDATION, REQUEST_START, HTTP_CODEC, REQUEST_DEADLINE, AGGREGATOR, SEQUENCER, CORS, ROUTER, AUTH, API);
 
     private HandlerNames() {
     }

@@ -31,11 +31,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The unlucky operator's afternoon, for real, in a forked server: RocksDB fails a WAL write because the process
- * has no descriptor left (limited to {@link #OPEN_FILES} and flooded with connections) or because the disk is full
+ * has no descriptor left (limited to {@link #OPEN_FILES} and flooded with connections, the connection cap lifted so
+ * that they can take every descriptor) or because the disk is full
  * (a small tmpfs, filled up; root only). Big inserts make RocksDB switch memtables, which needs a new WAL file.
  * While the cause lasts, writes answer 503 with Retry-After and /healthz answers 503; once it is removed the store
  * reopens by itself, /healthz answers 200 again within {@link #RECOVERY_BOUND}, and every insert acknowledged
- * before the failure is still there.
+ * before the failure is still there. And with the default connection cap, the same flood cannot take the store's
+ * descriptors: writes go on.
  */
 @Timeout(180)
 class StorageFailureTest {
@@ -70,8 +72,9 @@ class StorageFailureTest {
     @Test
     void writesAnswer503WhileNoDescriptorIsLeftAndRecoverOnceConnectionsClose() throws Exception {
         assumeTrue(Files.isDirectory(Path.of("/proc/self/fd")), "counts the server's descriptors in /proc (Linux)");
+        // The default cap (the limit less a reserve) would refuse the flood before it took the store's descriptors.
         try (ForkedBroker fork = ForkedBroker.startWithOpenFilesLimit(dir.resolve("db"), Duration.ofSeconds(60),
-                OPEN_FILES)) {
+                OPEN_FILES, "--max_connections", "1000000")) {
             List<Socket> flood = new ArrayList<>();
             run(fork, new Cause() {
                 @Override
@@ -92,6 +95,58 @@ class StorageFailureTest {
                 }
             });
         }
+    }
+
+    @Test
+    void withTheDefaultConnectionCapAFloodLeavesTheStoreItsDescriptors() throws Exception {
+        assumeTrue(Files.isDirectory(Path.of("/proc/self/fd")), "counts the server's descriptors in /proc (Linux)");
+        // The cap derived from a limit of 512: half of it (the reserve of 1,000 is capped at half the limit).
+        int cap = OPEN_FILES / 2;
+        try (ForkedBroker fork = ForkedBroker.startWithOpenFilesLimit(dir.resolve("db"), Duration.ofSeconds(60),
+                OPEN_FILES); RawHttp control = RawHttp.connect(fork.port())) {
+            List<Socket> flood = new ArrayList<>();
+            try {
+                assertEquals(200, createUser(control, "alice").status());
+                String jwt = JSON.readTree(post(control, "/login",
+                        "{\"username\":\"alice\",\"password\":\"pw-alice\"}", null).bodyText()).get("jwt").asText();
+                for (int i = 0; i < OPEN_FILES; i++) {
+                    Socket socket = new Socket();
+                    socket.connect(new InetSocketAddress("127.0.0.1", fork.port()), 5_000);
+                    flood.add(socket);
+                }
+                int expectedRefusals = OPEN_FILES - (cap - 1);
+                long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                while (answered(flood) < expectedRefusals) {
+                    assertTrue(System.nanoTime() < deadline, answered(flood) + " of the flood refused, not "
+                            + expectedRefusals);
+                    Thread.sleep(50);
+                }
+                assertTrue(descriptorsOf(fork) < OPEN_FILES - 100, "the server holds " + descriptorsOf(fork)
+                        + " of its " + OPEN_FILES + " descriptors");
+
+                // Enough big inserts for the memtable to switch, which takes a new WAL file: a descriptor.
+                for (int i = 0; i < 40; i++) {
+                    String data = "{\"big\":" + i + ",\"pad\":\"" + "x".repeat(BIG_DATA_CHARS) + "\"}";
+                    insertOk(control, jwt, "big", data);
+                }
+                assertEquals(200, get(control, "/healthz").status());
+            } finally {
+                for (Socket socket : flood) {
+                    socket.close();
+                }
+            }
+        }
+    }
+
+    /** Connections of the flood the server answered: it answers them only with its refusal. */
+    private static int answered(List<Socket> flood) throws IOException {
+        int answered = 0;
+        for (Socket socket : flood) {
+            if (socket.getInputStream().available() > 0) {
+                answered++;
+            }
+        }
+        return answered;
     }
 
     @Test

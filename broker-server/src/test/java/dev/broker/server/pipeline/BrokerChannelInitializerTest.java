@@ -98,7 +98,11 @@ class BrokerChannelInitializerTest {
     }
 
     private BrokerChannelInitializer initializer(Supplier<SslContext> tls) {
-        return new BrokerChannelInitializer(tls, "*", 1024, new InFlightRequests(), new StandIn(false),
+        return initializer(tls, new ConnectionLimits(1000, 0));
+    }
+
+    private BrokerChannelInitializer initializer(Supplier<SslContext> tls, ConnectionLimits limits) {
+        return new BrokerChannelInitializer(tls, limits, 30, "*", 1024, new InFlightRequests(), new StandIn(false),
                 new StandIn(false), new StandIn(true));
     }
 
@@ -123,9 +127,41 @@ class BrokerChannelInitializerTest {
     void plainHttp() {
         EmbeddedChannel server = channel(initializer(null));
 
-        assertEquals(concat(List.of("idleTimeout", "flushConsolidation", "httpCodec"), REQUEST_HANDLERS),
-                names(server.pipeline()));
+        assertEquals(concat(List.of("idleTimeout", "flushConsolidation", "requestStart", "httpCodec",
+                "requestDeadline"), REQUEST_HANDLERS), names(server.pipeline()));
         assertEquals(List.of(server), requestChannels);
+    }
+
+    @Test
+    void aConnectionOverTheCapIsToldSoAndClosed() {
+        ConnectionLimits limits = new ConnectionLimits(1, 0);
+        EmbeddedChannel first = channel(initializer(null, limits));
+        EmbeddedChannel second = channel(initializer(null, limits));
+
+        assertTrue(first.isOpen());
+        assertFalse(second.isOpen());
+        ByteBuf refusal = second.readOutbound();
+        String answer = refusal.toString(java.nio.charset.StandardCharsets.US_ASCII);
+        refusal.release();
+        assertTrue(answer.startsWith("HTTP/1.1 503 "), answer);
+        assertTrue(answer.contains("\r\nRetry-After: 1\r\n"), answer);
+        assertTrue(answer.endsWith("{\"error\":\"too many connections\"}"), answer);
+        assertEquals(1, limits.open());
+
+        first.close();
+        assertEquals(0, limits.open());
+        assertTrue(channel(initializer(null, limits)).isOpen(), "a place freed by a close is taken again");
+    }
+
+    @Test
+    void aTlsConnectionOverTheCapIsClosedWithoutAWord() {
+        ConnectionLimits limits = new ConnectionLimits(1, 0);
+        channel(initializer(() -> serverContext(), limits));
+        EmbeddedChannel second = channel(initializer(() -> serverContext(), limits));
+
+        assertFalse(second.isOpen());
+        Object written = second.readOutbound();
+        assertEquals(null, written);
     }
 
     @Test
@@ -150,8 +186,8 @@ class BrokerChannelInitializerTest {
 
         handshake(client, server);
 
-        assertEquals(concat(List.of("tls", "idleTimeout", "flushConsolidation", "httpCodec"), REQUEST_HANDLERS),
-                names(server.pipeline()));
+        assertEquals(concat(List.of("tls", "idleTimeout", "flushConsolidation", "requestStart", "httpCodec",
+                "requestDeadline"), REQUEST_HANDLERS), names(server.pipeline()));
     }
 
     @Test
@@ -163,6 +199,7 @@ class BrokerChannelInitializerTest {
                 new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
         handshake(client, server);
 
+        // The settings deadline left with the client's SETTINGS.
         assertEquals(List.of("tls", "h2Idle", "h2Codec", "h2Multiplex", "exceptions"), names(server.pipeline()));
         assertTrue(requestChannels.isEmpty(), "the connection itself takes no requests");
 
@@ -178,7 +215,7 @@ class BrokerChannelInitializerTest {
         Channel stream = requestChannels.get(0);
         assertTrue(stream instanceof Http2StreamChannel);
         assertEquals(server, stream.parent());
-        assertEquals(concat(List.of("httpCodec"), REQUEST_HANDLERS), names(stream.pipeline()));
+        assertEquals(concat(List.of("httpCodec", "requestDeadline"), REQUEST_HANDLERS), names(stream.pipeline()));
 
         StreamPipeline.install(stream, new StreamEnd());
         assertEquals(List.of("sseH2Encoder", "sseStream", "exceptions"), names(stream.pipeline()));
@@ -196,6 +233,7 @@ class BrokerChannelInitializerTest {
     @Test
     void everyRequestHandlerThatLeavesForAStreamIsNamed() {
         List<String> leaving = new ArrayList<>(REQUEST_HANDLERS);
+        leaving.addAll(List.of("requestStart", "requestDeadline"));
         leaving.remove("exceptions");
         assertTrue(HandlerNames.REQUEST_ONLY.containsAll(leaving), HandlerNames.REQUEST_ONLY.toString());
     }

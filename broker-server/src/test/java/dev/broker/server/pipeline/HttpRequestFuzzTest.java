@@ -95,8 +95,8 @@ class HttpRequestFuzzTest {
             endpoints.put(route, parseThenOk);
         }
         endpoints.put(Route.INSERT, new InsertEndpoint(new AcceptingLog()));
-        return new BrokerChannelInitializer(null, "*", 4096, new InFlightRequests(), new RouteHandler(),
-                new AuthHandler(authenticator), new ApiHandler(endpoints));
+        return new BrokerChannelInitializer(null, new ConnectionLimits(Integer.MAX_VALUE, 0), 30, "*", 4096,
+                new InFlightRequests(), new RouteHandler(), new AuthHandler(authenticator), new ApiHandler(endpoints));
     }
 
     @FuzzTest(maxDuration = "120s")

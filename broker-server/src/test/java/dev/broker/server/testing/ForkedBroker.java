@@ -57,12 +57,14 @@ public final class ForkedBroker implements AutoCloseable {
 
     /**
      * Like {@link #start(Path, Duration)}, in a process that may open at most {@code openFiles} files and sockets
-     * ({@code ulimit -n} sets the soft and the hard limit, so the JVM cannot raise it). Needs {@code sh}.
+     * ({@code ulimit -n} sets the soft and the hard limit, so the JVM cannot raise it), with {@code flags} added to
+     * the command line. Needs {@code sh}.
      */
-    public static ForkedBroker startWithOpenFilesLimit(Path db, Duration startupTimeout, int openFiles) {
+    public static ForkedBroker startWithOpenFilesLimit(Path db, Duration startupTimeout, int openFiles,
+                                                       String... flags) {
         // exec keeps the pid: pid() is the JVM's.
         return start(db, startupTimeout, List.of("sh", "-c", "ulimit -n \"$0\" && exec \"$@\"",
-                Integer.toString(openFiles)), PreloadingMain.class.getName(), DEFAULT_JVM_OPTIONS);
+                Integer.toString(openFiles)), PreloadingMain.class.getName(), DEFAULT_JVM_OPTIONS, flags);
     }
 
     private static ForkedBroker start(Path db, Duration startupTimeout, List<String> launcher, String mainClass,

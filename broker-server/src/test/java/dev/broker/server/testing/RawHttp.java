@@ -57,8 +57,19 @@ public final class RawHttp implements Closeable {
     }
 
     public static RawHttp connect(int port) {
+        return connect(null, port);
+    }
+
+    /**
+     * Connects from {@code localAddress} (say 127.0.0.2: all of 127/8 is this machine, so a test can play clients on
+     * other addresses), or from any address when null.
+     */
+    public static RawHttp connect(String localAddress, int port) {
         try {
             Socket socket = new Socket();
+            if (localAddress != null) {
+                socket.bind(new InetSocketAddress(localAddress, 0));
+            }
             socket.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
             socket.setSoTimeout((int) READ_TIMEOUT.toMillis());
             socket.setTcpNoDelay(true);
