@@ -5,6 +5,7 @@ import dev.broker.server.http.CorsHandler;
 import dev.broker.server.http.ExceptionHandler;
 import dev.broker.server.http.InFlightRequests;
 import dev.broker.server.http.RequestDeadline;
+import dev.broker.server.http.StrictServerCodec;
 import dev.broker.server.http.RequestSequencer;
 import dev.broker.server.http2.Http2IdleTimeout;
 import dev.broker.server.http2.Http2SettingsDeadline;
@@ -14,7 +15,6 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
@@ -129,7 +129,7 @@ public final class BrokerChannelInitializer extends ChannelInitializer<Channel> 
                 FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
         RequestDeadline deadline = RequestDeadline.forConnection(requestTimeoutSeconds, TimeUnit.SECONDS);
         pipeline.addLast(HandlerNames.REQUEST_START, deadline.bytes());
-        pipeline.addLast(HandlerNames.HTTP_CODEC, new HttpServerCodec(new HttpDecoderConfig()
+        pipeline.addLast(HandlerNames.HTTP_CODEC, new StrictServerCodec(new HttpDecoderConfig()
                 .setMaxInitialLineLength(MAX_INITIAL_LINE_BYTES)
                 .setMaxHeaderSize(MAX_HEADER_BYTES)));
         pipeline.addLast(HandlerNames.REQUEST_DEADLINE, deadline);

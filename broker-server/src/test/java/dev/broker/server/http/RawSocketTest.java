@@ -84,6 +84,67 @@ class RawSocketTest {
         assertAFreshConnectionWorks();
     }
 
+    /** Obsolete line folding (RFC 9112 §5.2): rejected, wherever the fold falls, never joined into the value. */
+    @Test
+    void aFoldedHeaderIs400AndTheConnectionIsClosed() {
+        broker.createUser("folder", "pw", "acme");
+        String jwt = broker.login("folder", "pw");
+        List<Executable> checks = new ArrayList<>();
+        for (String request : List.of(
+                "GET /verify HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer\r\n " + jwt + "\r\n\r\n",
+                "GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n\t2\r\n\r\n",
+                "GET /healthz HTTP/1.1\nX-A: 1\n 2\n\n")) {
+            checks.add(() -> {
+                try (RawHttp raw = connect()) {
+                    assertError(400, raw.send(request).readResponse().toResult(), request.strip());
+                    assertTrue(raw.closesWithin(CLOSE_WAIT), "connection left open after: " + request.strip());
+                }
+            });
+        }
+        // The fold in a later TCP segment than the line it continues.
+        checks.add(() -> {
+            try (RawHttp raw = connect()) {
+                raw.send("GET /verify HTTP/1.1\r\nAuthorization: Bearer\r\n");
+                Thread.sleep(50);
+                raw.send(" " + jwt + "\r\n\r\n");
+                assertError(400, raw.readResponse().toResult());
+            }
+        });
+        // A folded request after a request with a body, in the same write: the body is not a head, the next is.
+        checks.add(() -> {
+            try (RawHttp raw = connect()) {
+                String body = "{\"x\":\"\n a\"}";
+                raw.send("POST /login HTTP/1.1\r\nContent-Length: " + body.length() + "\r\n\r\n" + body
+                        + "GET /healthz HTTP/1.1\r\nX-A: 1\r\n 2\r\n\r\n");
+                assertEquals(400, raw.readResponse().status(), "the login's own 400 (bad JSON)");
+                assertEquals(400, raw.readResponse().status(), "the folded request");
+            }
+        });
+        assertAll(checks);
+        assertAFreshConnectionWorks();
+    }
+
+    @Test
+    void aBodyWithLineBreaksFollowedBySpacesIsNoFold() {
+        try (RawHttp raw = connect()) {
+            String body = "{\"username\":\"a\",\n \"password\":\"b\"}";
+            raw.send("POST /login HTTP/1.1\r\nContent-Length: " + body.length() + "\r\n\r\n" + body
+                    + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertEquals(401, raw.readResponse().status(), "unknown user, not a malformed request");
+            assertEquals(200, raw.readResponse().status());
+        }
+    }
+
+    @Test
+    void headGetsNoBody() {
+        try (RawHttp raw = connect()) {
+            RawHttp.Response head = raw.send("HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n").readHead();
+            assertEquals(405, head.status());
+            // The next response on the connection starts right after the head: no body was sent for HEAD.
+            assertEquals(200, raw.send(get("/healthz")).readResponse().status());
+        }
+    }
+
     @Test
     void aTwentyKilobyteRequestLineIsRefusedAndClosed() {
         try (RawHttp raw = connect()) {
