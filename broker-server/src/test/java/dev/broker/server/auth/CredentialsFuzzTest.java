@@ -6,10 +6,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.broker.server.testing.OneUserStore;
 import dev.broker.storage.User;
-import dev.broker.storage.UserStore;
-import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
@@ -25,7 +23,7 @@ class CredentialsFuzzTest {
     /** Hashing on the caller's thread keeps each input deterministic. */
     private static final PasswordHasher HASHER = new PasswordHasher(Runnable::run);
     private static final Authenticator AUTHENTICATOR = new Authenticator(TOKENS,
-            UserDirectory.load(new OneUser(new User("1", "ada", "acme", HASHER.hash("s3cret"), false))),
+            UserDirectory.load(new OneUserStore(new User("1", "ada", "acme", HASHER.hash("s3cret"), false))),
             HASHER, new BasicCredentialCache());
 
     @FuzzTest(maxDuration = "60s")
@@ -52,29 +50,6 @@ class CredentialsFuzzTest {
             assertEquals(new Principal("ada", "acme"), principal, authorization);
         } catch (CompletionException e) {
             assertInstanceOf(AuthenticationException.class, e.getCause(), authorization);
-        }
-    }
-
-    /** A user store of one user, as the directory loads it at start-up. */
-    private record OneUser(User user) implements UserStore {
-        @Override
-        public CompletableFuture<Boolean> create(User other) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public CompletableFuture<Optional<User>> find(String username) {
-            return CompletableFuture.completedFuture(Optional.of(user).filter(u -> u.username().equals(username)));
-        }
-
-        @Override
-        public CompletableFuture<List<User>> list() {
-            return CompletableFuture.completedFuture(List.of(user));
-        }
-
-        @Override
-        public CompletableFuture<Optional<User>> setRevoked(String username, boolean revoked) {
-            throw new UnsupportedOperationException();
         }
     }
 }

@@ -20,8 +20,8 @@ import dev.broker.server.http.HttpResponses;
 import dev.broker.server.http.InFlightRequests;
 import dev.broker.storage.Event;
 import dev.broker.storage.EventLog;
+import dev.broker.server.testing.OneUserStore;
 import dev.broker.storage.User;
-import dev.broker.storage.UserStore;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -30,7 +30,6 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.logging.Handler;
@@ -83,7 +82,7 @@ class HttpRequestFuzzTest {
 
     private static BrokerChannelInitializer initializer() {
         User ada = new User("1", "ada", "acme", HASHER.hash(PASSWORD), false);
-        Authenticator authenticator = new Authenticator(TOKENS, UserDirectory.load(new OneUser(ada)), HASHER,
+        Authenticator authenticator = new Authenticator(TOKENS, UserDirectory.load(new OneUserStore(ada)), HASHER,
                 new BasicCredentialCache());
         Map<Route, Endpoint> endpoints = new EnumMap<>(Route.class);
         // The body parsers every admin and session endpoint starts with, then a plain 200.
@@ -162,28 +161,6 @@ class HttpRequestFuzzTest {
         @Override
         public CompletableFuture<Long> lastIssuedId() {
             return CompletableFuture.completedFuture(lastId);
-        }
-    }
-
-    private record OneUser(User user) implements UserStore {
-        @Override
-        public CompletableFuture<Boolean> create(User other) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public CompletableFuture<Optional<User>> find(String username) {
-            return CompletableFuture.completedFuture(Optional.of(user).filter(u -> u.username().equals(username)));
-        }
-
-        @Override
-        public CompletableFuture<List<User>> list() {
-            return CompletableFuture.completedFuture(List.of(user));
-        }
-
-        @Override
-        public CompletableFuture<Optional<User>> setRevoked(String username, boolean revoked) {
-            throw new UnsupportedOperationException();
         }
     }
 }

@@ -273,7 +273,7 @@ class SseHandOffTest {
             candidates.add(0L);
             candidates.addAll(all.keySet());
             for (long m : candidates) {
-                if (m >= answeredBefore && matches(expected(all, m), ids, open)) {
+                if (m >= answeredBefore && matches(HandOffRule.snapshotThenLive(all, m), ids, open)) {
                     return;
                 }
             }
@@ -290,15 +290,6 @@ class SseHandOffTest {
             if (!matches(expected, ids, open)) {
                 throw new AssertionError(what + ": expected " + (open ? "" : "a prefix of ") + expected + ", got " + ids);
             }
-        }
-
-        private static List<Long> expected(TreeMap<Long, String> all, long m) {
-            Map<String, Long> latest = new HashMap<>();
-            all.headMap(m, true).forEach((id, name) -> latest.put(name, id));
-            List<Long> ids = new ArrayList<>(latest.values());
-            ids.sort(null);
-            ids.addAll(all.tailMap(m, false).keySet());
-            return ids;
         }
 
         @Override

@@ -12,9 +12,7 @@ import dev.broker.server.testing.SseTestSupport.User;
 import dev.broker.server.testing.TestBroker;
 import dev.broker.server.testing.TestBrokers;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -112,7 +110,7 @@ class SseReadYourWritesTest {
     static void checkSnapshotThenLive(TreeMap<Long, String> all, List<Long> ids, long answeredBefore) {
         Long staleMatch = null;
         for (long m : all.keySet()) {
-            if (expected(all, m).equals(ids)) {
+            if (HandOffRule.snapshotThenLive(all, m).equals(ids)) {
                 if (m >= answeredBefore) {
                     return;
                 }
@@ -125,15 +123,6 @@ class SseReadYourWritesTest {
         }
         fail("the stream is no snapshot followed by live events (request sent after insert " + answeredBefore
                 + "): " + head(ids));
-    }
-
-    private static List<Long> expected(TreeMap<Long, String> all, long m) {
-        Map<String, Long> latest = new HashMap<>();
-        all.headMap(m, true).forEach((id, name) -> latest.put(name, id));
-        List<Long> ids = new ArrayList<>(latest.values());
-        ids.sort(null);
-        ids.addAll(all.tailMap(m, false).keySet());
-        return ids;
     }
 
     private static String head(List<Long> ids) {
