@@ -53,11 +53,6 @@ public record SseSettings(
         return Math.max(TimeUnit.MILLISECONDS.toNanos(100), Math.min(lingerNanos() / 4, TimeUnit.SECONDS.toNanos(5)));
     }
 
-    public SseSettings withHeartbeatSeconds(int v) {
-        return new SseSettings(v, drainIntervalMillis, fanOutChunk, snapshotCacheNames, snapshotCacheBytes,
-                snapshotCacheLoopBytes, snapshotLingerMillis, historyBudgetBytes);
-    }
-
     public SseSettings withDrainIntervalMillis(long v) {
         return new SseSettings(heartbeatSeconds, v, fanOutChunk, snapshotCacheNames, snapshotCacheBytes,
                 snapshotCacheLoopBytes, snapshotLingerMillis, historyBudgetBytes);
