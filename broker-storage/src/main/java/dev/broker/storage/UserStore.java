@@ -21,6 +21,16 @@ public interface UserStore {
     CompletableFuture<List<User>> list();
 
     /**
+     * Up to {@code limit} users whose username comes after {@code afterUsername} (exclusive; {@code null} or empty
+     * for the first page), ordered by username in Unicode code point order. A page shorter than {@code limit} is
+     * the last.
+     */
+    CompletableFuture<List<User>> list(String afterUsername, int limit);
+
+    /** The change feed of users: creations and revocation changes, as they become durable. */
+    UserFeed changes();
+
+    /**
      * Sets the user's revoked flag (idempotent). Completes with the updated user, or empty when the username is
      * unknown.
      */

@@ -1,6 +1,7 @@
 package dev.broker.server.testing;
 
 import dev.broker.storage.User;
+import dev.broker.storage.UserFeed;
 import dev.broker.storage.UserStore;
 import java.util.List;
 import java.util.Optional;
@@ -22,6 +23,17 @@ public record OneUserStore(User user) implements UserStore {
     @Override
     public CompletableFuture<List<User>> list() {
         return CompletableFuture.completedFuture(List.of(user));
+    }
+
+    @Override
+    public CompletableFuture<List<User>> list(String afterUsername, int limit) {
+        boolean after = afterUsername == null || user.username().compareTo(afterUsername) > 0;
+        return CompletableFuture.completedFuture(after && limit > 0 ? List.of(user) : List.of());
+    }
+
+    @Override
+    public UserFeed changes() {
+        return listener -> () -> { };
     }
 
     @Override

@@ -49,7 +49,7 @@ final class GroupCommitWriter {
     private final BlockingQueue<PendingAppend> queue = new LinkedBlockingQueue<>();
     private final RecoveringDatabase database;
     private final BatchCommitter committer;
-    private final LocalEventFeed feed;
+    private final LocalFeed.Events feed;
     private final BooleanSupplier storageOpen;
     private final Thread thread;
 
@@ -67,7 +67,7 @@ final class GroupCommitWriter {
     private volatile long failedAppends;
     private volatile int largestBatch;
 
-    GroupCommitWriter(RecoveringDatabase database, BatchCommitter committer, LocalEventFeed feed, long lastId,
+    GroupCommitWriter(RecoveringDatabase database, BatchCommitter committer, LocalFeed.Events feed, long lastId,
                       BooleanSupplier storageOpen) {
         this.database = database;
         this.committer = committer;

@@ -75,7 +75,7 @@ public final class RocksStorage implements Storage {
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
 
     private final Path directory;
-    private final LocalEventFeed feed = new LocalEventFeed();
+    private final LocalFeed.Events feed = new LocalFeed.Events();
 
     // Native objects, in creation order; closeNatives() releases them in reverse. They outlive every reopening of
     // the database. Not final: a failed open releases whichever were created.

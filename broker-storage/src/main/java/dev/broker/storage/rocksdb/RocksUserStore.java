@@ -3,8 +3,10 @@ package dev.broker.storage.rocksdb;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.broker.storage.User;
+import dev.broker.storage.UserFeed;
 import dev.broker.storage.UserStore;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -25,6 +27,7 @@ final class RocksUserStore implements UserStore {
     private final WriteOptions syncWrite;
     private final StorageExecutor mutations;
     private final StorageExecutor readers;
+    private final LocalFeed.Users changes = new LocalFeed.Users();
 
     RocksUserStore(RecoveringDatabase database, ReadOptions readOptions, WriteOptions syncWrite,
                    StorageExecutor mutations, StorageExecutor readers) {
@@ -44,6 +47,7 @@ final class RocksUserStore implements UserStore {
                 return false;
             }
             db.db().put(db.usersColumn(), syncWrite, key, UserCodec.encode(user));
+            changes.publish(user); // on the one mutation thread: the feed follows the order of the writes
             return true;
         }));
     }
@@ -88,7 +92,40 @@ final class RocksUserStore implements UserStore {
             }
             User updated = user.withRevoked(revoked);
             db.db().put(db.usersColumn(), syncWrite, key, UserCodec.encode(updated));
+            changes.publish(updated);
             return Optional.of(updated);
         }));
+    }
+
+    @Override
+    public CompletableFuture<List<User>> list(String afterUsername, int limit) {
+        if (limit < 1) {
+            throw new IllegalArgumentException("limit must be positive: " + limit);
+        }
+        return readers.run("list users", () -> database.read("list users", db -> {
+            List<User> users = new ArrayList<>(Math.min(limit, 1024));
+            try (RocksIterator iterator = db.db().newIterator(db.usersColumn(), readOptions)) {
+                if (afterUsername == null || afterUsername.isEmpty()) {
+                    iterator.seekToFirst();
+                } else {
+                    byte[] after = KeyCodec.userKey(afterUsername);
+                    iterator.seek(after);
+                    if (iterator.isValid() && Arrays.equals(iterator.key(), after)) {
+                        iterator.next();
+                    }
+                }
+                for (; iterator.isValid() && users.size() < limit; iterator.next()) {
+                    String username = new String(iterator.key(), UTF_8);
+                    users.add(UserCodec.decode(username, iterator.value()));
+                }
+                iterator.status();
+            }
+            return users;
+        }));
+    }
+
+    @Override
+    public UserFeed changes() {
+        return changes;
     }
 }

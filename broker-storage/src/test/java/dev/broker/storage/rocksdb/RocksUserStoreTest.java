@@ -129,4 +129,39 @@ class RocksUserStoreTest {
     void listOfAnEmptyStoreIsEmpty() throws Exception {
         assertEquals(List.of(), await(users.list()));
     }
+
+    @Test
+    void pagesFollowOneAnotherWithoutGapOrOverlap() throws Exception {
+        for (String username : List.of("carol", "alice2", "bob", "alice", "dave")) {
+            await(users.create(user("id-" + username, username, "acme")));
+        }
+
+        List<String> first = await(users.list(null, 2)).stream().map(User::username).collect(Collectors.toList());
+        List<String> second = await(users.list("alice2", 2)).stream().map(User::username).collect(Collectors.toList());
+        List<String> last = await(users.list("carol", 2)).stream().map(User::username).collect(Collectors.toList());
+
+        assertEquals(List.of("alice", "alice2"), first);
+        assertEquals(List.of("bob", "carol"), second);
+        assertEquals(List.of("dave"), last);
+        assertEquals(List.of("bob"), await(users.list("azure", 1)).stream().map(User::username)
+                .collect(Collectors.toList()), "a cursor that is not a username starts at the next one");
+        assertEquals(List.of(), await(users.list("dave", 10)));
+    }
+
+    @Test
+    void changeFeedCarriesCreationsAndRevocationChangesInOrder() throws Exception {
+        List<User> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        User alice = user("u-1", "alice", "acme");
+        try (AutoCloseable subscription = users.changes().subscribe(seen::add)) {
+            await(users.create(alice));
+            await(users.create(alice)); // taken: no change
+            await(users.setRevoked("alice", true));
+            await(users.setRevoked("alice", true)); // already so: no change
+            await(users.setRevoked("alice", false));
+            await(users.setRevoked("nobody", true));
+        }
+        await(users.setRevoked("alice", true)); // after the subscription closed
+
+        assertEquals(List.of(alice, alice.withRevoked(true), alice), seen);
+    }
 }
