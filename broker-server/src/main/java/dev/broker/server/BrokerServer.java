@@ -108,10 +108,18 @@ public final class BrokerServer implements AutoCloseable {
         this.tls = tls;
     }
 
+    /**
+     * Opens the storage backend the configuration names: the one place that picks a backend, for the server and
+     * for the command-line tools alike. Throws if it cannot be opened (nothing is left open).
+     */
+    public static Storage openStorage(BrokerConfig config) {
+        return RocksStorage.open(config.get(DB));
+    }
+
     /** Opens the database, binds the port and starts serving. Throws if any of it fails (nothing is left open). */
     public static BrokerServer start(BrokerConfig config) {
         TlsService tls = config.get(SECURE) ? TlsService.prepare(config) : null;
-        Storage storage = RocksStorage.open(config.get(DB));
+        Storage storage = openStorage(config);
         int cores = Runtime.getRuntime().availableProcessors();
         HashWorkers hashing = new HashWorkers(cores, config.get(HASH_QUEUE));
         Transport transport = Transport.best();
