@@ -88,8 +88,8 @@ class OnlineBackupTest {
         HttpResult result = backup(broker);
         int countAtAnswer = acked.size();
         // A few more after the answer: ids the backup cannot know.
-        while (acked.size() < countAtAnswer + 5) {
-            Thread.onSpinWait();
+        while (acked.size() < countAtAnswer + 5 && inserter.isAlive()) {
+            Thread.sleep(5);
         }
         inserting.set(false);
         inserter.join();

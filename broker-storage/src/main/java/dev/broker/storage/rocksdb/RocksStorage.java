@@ -179,9 +179,13 @@ public final class RocksStorage implements Storage {
                     if (!retentionPassPending.compareAndSet(false, true)) {
                         return; // the last one is still running: passes never pile up
                     }
+                    long started = System.nanoTime();
                     trimHistory().whenComplete((trimmed, failure) -> {
                         retentionPassPending.set(false);
-                        if (failure != null && isOpen()) {
+                        if (failure == null && trimmed > 0) {
+                            LOG.log(Level.INFO, "retention: removed expired events of " + trimmed + " tenants in "
+                                    + (System.nanoTime() - started) / 1_000_000 + " ms");
+                        } else if (failure != null && isOpen()) {
                             LOG.log(Level.WARNING, "retention pass failed, retried in " + interval + ": "
                                     + failure.getMessage());
                         }

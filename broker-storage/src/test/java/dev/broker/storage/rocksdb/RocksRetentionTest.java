@@ -208,4 +208,27 @@ class RocksRetentionTest {
         assertTrue(ids(left).containsAll(youngIds), "no young event was removed");
         assertEquals(60, await(log.latest("acme")).size());
     }
+
+    @Test
+    void runsByItselfWithoutARestart() throws Exception {
+        // A retention of 10 s runs a pass every second; the clock says how old the events are.
+        storage = RocksStorage.open(dir.resolve("db"), new RocksStorage.Settings(Duration.ofSeconds(10), clock));
+        EventLog log = storage.events();
+        Event first = await(log.append("acme", "a", json("1")));
+        await(log.append("acme", "a", json("2")));
+        clock.advance(Duration.ofSeconds(11));
+
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (await(log.retainedFrom("acme")) == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(10); // a poll with a deadline: the pass runs on the store's timer
+        }
+        assertEquals(first.id() + 1, await(log.retainedFrom("acme")), "the timer's pass removed the first event");
+    }
+
+    @Test
+    void runsEveryTenthOfTheRetentionWithinBounds() {
+        assertEquals(Duration.ofHours(1), RocksStorage.retentionInterval(Duration.ofDays(30)));
+        assertEquals(Duration.ofMinutes(9), RocksStorage.retentionInterval(Duration.ofMinutes(90)));
+        assertEquals(Duration.ofSeconds(1), RocksStorage.retentionInterval(Duration.ofSeconds(3)));
+    }
 }
