@@ -37,7 +37,7 @@ public final class DumpExport {
     /** Users read per page. */
     static final int USERS_PER_PAGE = 1000;
     /** Events read per page, and the data bytes a page holds at most (plus one event's). */
-    static final int EVENTS_PER_PAGE = 1000;
+    static final int EVENTS_PER_PAGE = 10_000;
     static final long PAGE_DATA_BYTES = 16L << 20;
 
     private static final JsonFactory FACTORY = JsonFactory.builder()

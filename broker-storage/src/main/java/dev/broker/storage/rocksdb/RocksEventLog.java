@@ -14,6 +14,7 @@ import java.util.PriorityQueue;
 import java.util.concurrent.CompletableFuture;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksIterator;
+import org.rocksdb.Snapshot;
 
 /**
  * The event log: appends go to the {@link GroupCommitWriter}, reads run on the reader pool. The byte layouts are in
@@ -23,6 +24,8 @@ public final class RocksEventLog implements EventLog {
 
     /** Caps the up-front allocation of {@code after}, whatever limit the caller passes. */
     private static final int MAX_INITIAL_CAPACITY = 256;
+    /** Tenants a {@link #scan} page steps through with iterators of their own; beyond, it seeks per event. */
+    static final int SCAN_ITERATORS = 256;
 
     private final RecoveringDatabase database;
     private final ReadOptions readOptions;
@@ -182,8 +185,10 @@ public final class RocksEventLog implements EventLog {
     /**
      * {@inheritDoc}
      *
-     * <p>Merges the tenants' logs (stored tenant by tenant): every page seeks once into each tenant with events
-     * after {@code afterId}, then once per event returned. Meant for exports, not for serving.
+     * <p>Merges the tenants' logs, stored tenant by tenant, in one snapshot of the database: every page seeks once
+     * into each tenant with events after {@code afterId}; the first {@value #SCAN_ITERATORS} of them then get an
+     * iterator of their own that steps through their events, the others one seek per event. Meant for exports,
+     * not for serving.
      */
     @Override
     public CompletableFuture<List<Event>> scan(long afterId, int limit, long maxDataBytes) {
@@ -193,44 +198,61 @@ public final class RocksEventLog implements EventLog {
                 return events;
             }
             long firstId = Math.max(afterId, 0) + 1;
-            // One iterator, so every seek sees the same state of the log.
-            try (RocksIterator iterator = db.db().newIterator(db.eventsColumn(), readOptions)) {
+            Snapshot snapshot = db.db().getSnapshot();
+            List<RocksIterator> own = new ArrayList<>();
+            try (ReadOptions atSnapshot = new ReadOptions().setSnapshot(snapshot);
+                 RocksIterator shared = db.db().newIterator(db.eventsColumn(), atSnapshot)) {
                 PriorityQueue<ScanCursor> next = new PriorityQueue<>(Comparator.comparingLong(ScanCursor::id));
-                for (iterator.seekToFirst(); iterator.isValid(); iterator.seek(KeyCodec.afterTenant(
-                        KeyCodec.tenantPrefixOfEventKey(iterator.key())))) {
-                    byte[] prefix = KeyCodec.tenantPrefixOfEventKey(iterator.key());
-                    iterator.seek(KeyCodec.eventKey(prefix, firstId));
-                    if (!iterator.isValid()) {
+                for (shared.seekToFirst(); shared.isValid(); shared.seek(KeyCodec.afterTenant(
+                        KeyCodec.tenantPrefixOfEventKey(shared.key())))) {
+                    byte[] prefix = KeyCodec.tenantPrefixOfEventKey(shared.key());
+                    byte[] firstKey = KeyCodec.eventKey(prefix, firstId);
+                    shared.seek(firstKey);
+                    if (!shared.isValid()) {
                         break;
                     }
-                    if (KeyCodec.hasPrefix(iterator.key(), prefix)) {
-                        next.add(new ScanCursor(prefix, KeyCodec.idOfEventKey(iterator.key())));
-                    } else {
-                        iterator.seek(prefix); // so that the loop moves on from this tenant
+                    if (!KeyCodec.hasPrefix(shared.key(), prefix)) {
+                        shared.seek(prefix); // so that the loop moves on from this tenant
+                        continue;
                     }
+                    RocksIterator iterator = null;
+                    if (own.size() < SCAN_ITERATORS) {
+                        iterator = db.db().newIterator(db.eventsColumn(), atSnapshot);
+                        own.add(iterator);
+                        iterator.seek(firstKey);
+                    }
+                    next.add(new ScanCursor(prefix, KeyCodec.tenantOfPrefix(prefix),
+                            KeyCodec.idOfEventKey(shared.key()), iterator));
                 }
-                iterator.status();
+                shared.status();
                 long dataBytes = 0;
                 while (!next.isEmpty() && events.size() < limit && (dataBytes < maxDataBytes || events.isEmpty())) {
                     ScanCursor cursor = next.poll();
-                    iterator.seek(KeyCodec.eventKey(cursor.prefix(), cursor.id()));
-                    Event event = EventCodec.decodeEvent(KeyCodec.tenantOfPrefix(cursor.prefix()), cursor.id(),
-                            iterator.value());
+                    RocksIterator iterator = cursor.iterator() != null ? cursor.iterator() : shared;
+                    if (cursor.iterator() == null) {
+                        shared.seek(KeyCodec.eventKey(cursor.prefix(), cursor.id()));
+                    }
+                    Event event = EventCodec.decodeEvent(cursor.tenant(), cursor.id(), iterator.value());
                     events.add(event);
                     dataBytes += event.data().length;
                     iterator.next();
                     if (iterator.isValid() && KeyCodec.hasPrefix(iterator.key(), cursor.prefix())) {
-                        next.add(new ScanCursor(cursor.prefix(), KeyCodec.idOfEventKey(iterator.key())));
+                        next.add(new ScanCursor(cursor.prefix(), cursor.tenant(), KeyCodec.idOfEventKey(iterator.key()),
+                                cursor.iterator()));
+                    } else {
+                        iterator.status();
                     }
                 }
-                iterator.status();
+            } finally {
+                own.forEach(RocksIterator::close);
+                db.db().releaseSnapshot(snapshot);
             }
             return events;
         }));
     }
 
-    /** A tenant's next event in a {@link #scan}. */
-    private record ScanCursor(byte[] prefix, long id) {
+    /** A tenant's next event in a {@link #scan}, and its own iterator, positioned there (or null: seek). */
+    private record ScanCursor(byte[] prefix, String tenant, long id, RocksIterator iterator) {
     }
 
     @Override

@@ -100,6 +100,30 @@ class RocksBackupAndScanTest {
     }
 
     @Test
+    void scanMergesMoreTenantsThanItHasIteratorsFor() throws Exception {
+        storage = RocksStorage.open(dir.resolve("db"));
+        EventLog log = storage.events();
+        int tenants = RocksEventLog.SCAN_ITERATORS + 44;
+        List<java.util.concurrent.CompletableFuture<Event>> appends = new ArrayList<>();
+        for (int i = 0; i < 3 * tenants; i++) {
+            // Tenants in an order their keys do not sort in, and interleaved.
+            appends.add(log.append("t" + ((i * 7919) % tenants), "n", json(Integer.toString(i))));
+        }
+        List<Long> appended = new ArrayList<>();
+        for (var append : appends) {
+            appended.add(await(append).id());
+        }
+        List<Long> scanned = new ArrayList<>();
+        long after = 0;
+        List<Event> page;
+        while (!(page = await(log.scan(after, 100, Long.MAX_VALUE))).isEmpty()) {
+            scanned.addAll(ids(page));
+            after = page.get(page.size() - 1).id();
+        }
+        assertEquals(appended, scanned);
+    }
+
+    @Test
     void appendAtKeepsTheTimestamp() throws Exception {
         storage = RocksStorage.open(dir.resolve("db"));
         Event imported = await(storage.events().appendAt("acme", "n", json("1"), 1_000L));
