@@ -168,6 +168,13 @@ class DumpRoundTripTest {
         assertEquals(1, notEmpty.status());
         assertTrue(notEmpty.err().contains("not empty"), notEmpty.err());
 
+        try (TestBroker broker = TestBroker.start(dir.resolve("running"))) {
+            Run locked = export(dir.resolve("running").resolve("db"));
+            assertEquals(1, locked.status());
+            assertTrue(locked.err().contains("is a server running on it?"), locked.err());
+            assertEquals(0, locked.out().length);
+        }
+
         Run badFlag = run(new byte[0], "export", "--db");
         assertEquals(2, badFlag.status());
         assertTrue(Files.notExists(dir.resolve("db")));
