@@ -3,6 +3,7 @@ package dev.broker.storage.rocksdb;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDBException;
@@ -72,17 +73,19 @@ final class Retention {
     private final LongSupplier clock;
     private final long retentionMillis;
     private final LongSupplier lastIssuedId;
+    private final BooleanSupplier storageOpen;
     /** Whether any tenant was ever trimmed: until then readers need not look for the records. */
     private volatile boolean anyTrimmed;
 
     Retention(RecoveringDatabase database, ReadOptions readOptions, WriteOptions writeOptions, LongSupplier clock,
-              long retentionMillis, LongSupplier lastIssuedId) {
+              long retentionMillis, LongSupplier lastIssuedId, BooleanSupplier storageOpen) {
         this.database = database;
         this.readOptions = readOptions;
         this.writeOptions = writeOptions;
         this.clock = clock;
         this.retentionMillis = retentionMillis;
         this.lastIssuedId = lastIssuedId;
+        this.storageOpen = storageOpen;
     }
 
     /** Reads whether an earlier run trimmed anything (at open). */
@@ -117,7 +120,8 @@ final class Retention {
         long threshold = clock.getAsLong() - retentionMillis;
         int trimmed = 0;
         byte[] tenant = null;
-        while ((tenant = nextTenant(tenant)) != null) {
+        // Stops between tenants once the store closes, so that closing does not wait for a whole pass.
+        while (storageOpen.getAsBoolean() && (tenant = nextTenant(tenant)) != null) {
             byte[] current = tenant;
             Plan plan = database.read("retention", db -> plan(db, current, threshold));
             if (plan != null) {

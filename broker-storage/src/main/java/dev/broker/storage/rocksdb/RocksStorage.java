@@ -148,7 +148,7 @@ public final class RocksStorage implements Storage {
                     recovery, this::lastIssuedId);
             lastId = database.read("open", this::readLastId);
             retention = new Retention(database, readOptions, syncWrite, settings.clock()::millis,
-                    settings.retention().toMillis(), this::lastIssuedId);
+                    settings.retention().toMillis(), this::lastIssuedId, this::isOpen);
             retention.load();
         } catch (RocksDBException e) {
             closeNativesAfterFailedOpen();
