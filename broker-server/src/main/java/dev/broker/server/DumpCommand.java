@@ -18,6 +18,7 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.concurrent.CompletionException;
 
 /**
  * {@code java -jar broker.jar export [flags] > dump.jsonl} and {@code import [flags] < dump.jsonl}: the store the
@@ -76,7 +77,8 @@ public final class DumpCommand {
             err.println("broker " + command + ": " + e.getMessage());
             return 1;
         } catch (IOException | RuntimeException e) {
-            err.println("broker " + command + ": failed: " + e);
+            Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            err.println("broker " + command + ": failed: " + (cause.getMessage() != null ? cause.getMessage() : cause));
             return 1;
         }
     }
