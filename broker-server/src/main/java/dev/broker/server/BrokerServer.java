@@ -3,6 +3,7 @@ package dev.broker.server;
 import static dev.broker.server.config.Flags.ADMIN_TOKEN;
 import static dev.broker.server.config.Flags.AUTH_FAILURES_PER_IP;
 import static dev.broker.server.config.Flags.AUTH_FAILURES_PER_USER;
+import static dev.broker.server.config.Flags.BACKUP_DIR;
 import static dev.broker.server.config.Flags.BIND;
 import static dev.broker.server.config.Flags.DB;
 import static dev.broker.server.config.Flags.HASH_QUEUE;
@@ -15,6 +16,7 @@ import static dev.broker.server.config.Flags.MAX_CONNECTIONS_PER_IP;
 import static dev.broker.server.config.Flags.ORIGIN;
 import static dev.broker.server.config.Flags.PORT;
 import static dev.broker.server.config.Flags.REQUEST_TIMEOUT;
+import static dev.broker.server.config.Flags.RETENTION;
 import static dev.broker.server.config.Flags.SECURE;
 import static dev.broker.server.config.Flags.SNAPSHOT_CACHE_BYTES;
 import static dev.broker.server.config.Flags.SNAPSHOT_CACHE_LOOP_BYTES;
@@ -25,6 +27,7 @@ import static dev.broker.server.config.Flags.SSE_FAN_OUT_CHUNK;
 import static dev.broker.server.config.Flags.SSE_HISTORY_BUDGET_BYTES;
 
 import dev.broker.server.admin.AdminEndpoints;
+import dev.broker.server.admin.BackupEndpoint;
 import dev.broker.server.api.ApiHandler;
 import dev.broker.server.api.AuthHandler;
 import dev.broker.server.api.Endpoint;
@@ -63,6 +66,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.ssl.SslContext;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
+import java.time.Clock;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -113,7 +117,7 @@ public final class BrokerServer implements AutoCloseable {
      * for the command-line tools alike. Throws if it cannot be opened (nothing is left open).
      */
     public static Storage openStorage(BrokerConfig config) {
-        return RocksStorage.open(config.get(DB));
+        return RocksStorage.open(config.get(DB), new RocksStorage.Settings(config.get(RETENTION), Clock.systemUTC()));
     }
 
     /** Opens the database, binds the port and starts serving. Throws if any of it fails (nothing is left open). */
@@ -147,8 +151,10 @@ public final class BrokerServer implements AutoCloseable {
             endpoints.put(Route.LOGIN, sessions::login);
             endpoints.put(Route.VERIFY, sessions::verify);
             endpoints.put(Route.INSERT, new InsertEndpoint(storage.events()));
-            endpoints.put(Route.SSE, new SseEndpoint(hub));
+            endpoints.put(Route.SSE, new SseEndpoint(hub, storage.events()));
             endpoints.put(Route.HEALTHZ, (ctx, request) -> healthz(storage, ctx, request.slot()));
+            endpoints.put(Route.BACKUP, new BackupEndpoint(config.get(ADMIN_TOKEN), storage, config.get(BACKUP_DIR),
+                    Clock.systemUTC()));
 
             InFlightRequests inFlight = new InFlightRequests();
             Supplier<SslContext> sslContexts = tls == null ? null : tls::currentContext;

@@ -6,7 +6,10 @@ import dev.broker.server.config.ConfigLoader;
 import dev.broker.server.config.HelpRequested;
 import java.lang.System.Logger.Level;
 
-/** {@code java -jar broker.jar [flags]}: parse the configuration, start the server, stop it on SIGTERM. */
+/**
+ * {@code java -jar broker.jar [flags]}: parse the configuration, start the server, stop it on SIGTERM. With
+ * {@code export} or {@code import} first, move a store's contents instead (see {@link DumpCommand}).
+ */
 public final class Main {
 
     private Main() {
@@ -15,6 +18,10 @@ public final class Main {
     public static void main(String[] args) {
         // One line per record: "2026-01-01T12:00:00.000Z INFO dev.broker.server.BrokerServer: message".
         System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tLZ %4$s %3$s: %5$s%6$s%n");
+        if (DumpCommand.isDumpCommand(args)) {
+            System.exit(DumpCommand.run(args, System.getenv(), System.in, System.out, System.err));
+            return;
+        }
         System.Logger log = System.getLogger(Main.class.getName());
         BrokerConfig config;
         try {

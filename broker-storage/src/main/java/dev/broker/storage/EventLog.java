@@ -73,4 +73,35 @@ public interface EventLog {
      * cannot be resumed from (a client that outlived a restore from backup, or a made-up id).
      */
     CompletableFuture<Long> lastIssuedId();
+
+    /**
+     * Like {@link #append(String, String, byte[])}, but the event keeps {@code timestamp} (Unix milliseconds)
+     * instead of the time it is stored: for imports, which should keep when the events happened. Only for a log
+     * whose timestamps stay in id order that way (an import into an empty store, in the original order). This
+     * default cannot keep it and stores the event with the current time; the returned event says which.
+     */
+    default CompletableFuture<Event> appendAt(String tenant, String name, byte[] data, long timestamp) {
+        return append(tenant, name, data);
+    }
+
+    /**
+     * Up to {@code limit} events of <em>all</em> tenants with an id greater than {@code afterId}, in ascending id
+     * order, bounded by {@code maxDataBytes} as {@link #after(String, long, int, long)} is: for exports. This default
+     * refuses with {@link UnsupportedOperationException}.
+     */
+    default CompletableFuture<List<Event>> scan(long afterId, int limit, long maxDataBytes) {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException(
+                "this storage backend cannot list the events of all tenants"));
+    }
+
+    /**
+     * The smallest id from which the tenant's history is complete: retention removed events of the tenant below
+     * it (keeping the latest event of every name), none at or above it. A replay after {@code Last-Event-ID} L has
+     * no gap exactly when {@code L + 1 >= retainedFrom}; otherwise the client needs the snapshot. This default, for
+     * a log that never removes history, is 0. {@link #after} fails with {@link HistoryTrimmedException} when asked
+     * for a range retention has meanwhile thinned out.
+     */
+    default CompletableFuture<Long> retainedFrom(String tenant) {
+        return CompletableFuture.completedFuture(0L);
+    }
 }

@@ -1,5 +1,8 @@
 package dev.broker.storage;
 
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+
 /**
  * A storage backend: users, the event log and the live feed. The server talks only to these interfaces, so that a
  * distributed backend can stand in for the embedded RocksDB one.
@@ -21,6 +24,20 @@ public interface Storage extends AutoCloseable {
      * is gone.
      */
     StorageHealth health();
+
+    /**
+     * Writes a consistent copy of the whole store (users and events, as of one moment) into {@code target}, a
+     * directory that must not exist yet, while the store keeps serving; a server started on a copy of it has every
+     * write acknowledged before the call. The copy appears under {@code target} only once complete: a failed backup
+     * leaves nothing there. Completes with {@code target}.
+     *
+     * <p>This default refuses with {@link UnsupportedOperationException}: a store kept by another system (a
+     * replicated one) is backed up with that system's own tools.
+     */
+    default CompletableFuture<Path> backup(Path target) {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException(
+                "this storage backend has no online backup; back up the system that holds it with its own tools"));
+    }
 
     /**
      * Stops accepting new work, completes every write already accepted (each is either durable and acknowledged or

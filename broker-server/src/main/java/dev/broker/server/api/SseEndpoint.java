@@ -1,9 +1,11 @@
 package dev.broker.server.api;
 
 import dev.broker.server.auth.Principal;
+import dev.broker.server.http.ResponseSlot;
 import dev.broker.server.pipeline.StreamPipeline;
 import dev.broker.server.sse.SseHub;
 import dev.broker.server.sse.SseStreamHandler;
+import dev.broker.storage.EventLog;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -14,10 +16,12 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http2.Http2StreamChannel;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * {@code GET /sse}: answers {@code 200 text/event-stream} through the request's slot, then turns the channel into a
- * stream ({@link StreamPipeline}) and opens it on the {@link SseHub}.
+ * stream ({@link StreamPipeline}) and opens it on the {@link SseHub}. A {@code Last-Event-ID} below the tenant's
+ * retained history ({@link EventLog#retainedFrom}) is dropped first: the stream starts from the snapshot.
  *
  * <p>HTTP/1.1: the response has neither a length nor chunked encoding (its end is the connection's close, hence
  * {@code Connection: close}), so once the head is written the request handlers leave the pipeline and shared event
@@ -28,9 +32,11 @@ import io.netty.handler.codec.http2.Http2StreamChannel;
 public final class SseEndpoint implements Endpoint {
 
     private final SseHub hub;
+    private final EventLog log;
 
-    public SseEndpoint(SseHub hub) {
+    public SseEndpoint(SseHub hub, EventLog log) {
         this.hub = hub;
+        this.log = log;
     }
 
     @Override
@@ -40,7 +46,34 @@ public final class SseEndpoint implements Endpoint {
         if (lastEventId == null) {
             lastEventId = LastEventId.parse(request.queryParameter("last_event_id"));
         }
-        Long resumeAfter = lastEventId;
+        ResponseSlot slot = request.slot();
+        if (lastEventId == null) {
+            open(ctx, slot, principal, null);
+            return;
+        }
+        // Decided before the stream opens: a resume into history that retention removed would replay with a
+        // silent gap, so it gets the snapshot instead. (Without retention the answer is ready at once.)
+        long resumeAfter = lastEventId;
+        CompletableFuture<Long> retainedFrom = log.retainedFrom(principal.tenant());
+        if (retainedFrom.isDone() && !retainedFrom.isCompletedExceptionally()) {
+            open(ctx, slot, principal, resumable(resumeAfter, retainedFrom.join()));
+            return;
+        }
+        retainedFrom.whenCompleteAsync((from, failure) -> {
+            if (failure != null) {
+                Replies.failed(ctx, slot, "sse", failure);
+            } else {
+                open(ctx, slot, principal, resumable(resumeAfter, from));
+            }
+        }, ctx.executor());
+    }
+
+    /** {@code lastEventId}, or null (the snapshot) when retention removed events of the tenant after it. */
+    static Long resumable(long lastEventId, long retainedFrom) {
+        return lastEventId >= retainedFrom - 1 ? lastEventId : null;
+    }
+
+    private void open(ChannelHandlerContext ctx, ResponseSlot slot, Principal principal, Long resumeAfter) {
         HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
         head.headers()
                 .set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream")
@@ -49,7 +82,7 @@ public final class SseEndpoint implements Endpoint {
         if (!(ctx.channel() instanceof Http2StreamChannel)) {
             head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }
-        request.slot().writeAndFlush(ctx, head).addListener((ChannelFutureListener) written -> {
+        slot.writeAndFlush(ctx, head).addListener((ChannelFutureListener) written -> {
             Channel channel = written.channel();
             if (!written.isSuccess() || !channel.isActive()) {
                 channel.close();

@@ -182,6 +182,7 @@ public final class ConfigLoader {
     public static String usage() {
         StringBuilder b = new StringBuilder();
         b.append("Usage: java -jar broker.jar [--name=value | --name value]...\n")
+                .append("       java -jar broker.jar export|import [flags]  (move data as JSON lines; export --help)\n")
                 .append("\n")
                 .append("Broker: insert events over HTTP, subscribe to them over Server-Sent Events.\n")
                 .append("Every flag can also be set in the environment as BROKER_<NAME>, which keeps secrets out of\n")

@@ -4,9 +4,13 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -67,6 +71,10 @@ public final class Flag<T> {
     }
 
     private static final Pattern INTEGER = Pattern.compile("[+-]?[0-9]+");
+    /** A whole number and a unit, or a lone 0. */
+    private static final Pattern DURATION = Pattern.compile("0|([0-9]{1,18})([smhd])");
+    private static final Map<String, Duration> DURATION_UNITS = Map.of("s", Duration.ofSeconds(1),
+            "m", Duration.ofMinutes(1), "h", Duration.ofHours(1), "d", Duration.ofDays(1));
     private static final Pattern DOMAIN_NAME = Pattern.compile(
             "(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?");
 
@@ -263,6 +271,48 @@ public final class Flag<T> {
     static Builder<Path> optionalPath(String name, String metavar) {
         return new Builder<Path>(name, metavar, text -> text.strip().isEmpty() ? null : toPath(text), v -> null)
                 .format(Path::toString).optional();
+    }
+
+    /**
+     * A duration written as a whole number and a unit, {@code s}, {@code m}, {@code h} or {@code d} ({@code 30d},
+     * {@code 12h}, {@code 90m}), or {@code 0}; at most {@code max}. Shown in the largest unit that divides it.
+     */
+    static Builder<Duration> duration(String name, String metavar, Duration max) {
+        String expected = "is not a duration such as 30d, 12h, 90m or 0 (units s, m, h, d; at most "
+                + formatDuration(max) + ")";
+        return new Builder<Duration>(name, metavar, text -> {
+            Matcher m = DURATION.matcher(text.strip());
+            if (!m.matches()) {
+                throw BadValue.invalid(expected);
+            }
+            if (m.group(2) == null) {
+                return Duration.ZERO; // "0"
+            }
+            try {
+                long amount = Long.parseLong(m.group(1));
+                Duration unit = DURATION_UNITS.get(m.group(2));
+                if (amount > max.dividedBy(unit)) {
+                    throw BadValue.invalid(expected);
+                }
+                return unit.multipliedBy(amount);
+            } catch (NumberFormatException tooLong) {
+                throw BadValue.invalid(expected);
+            }
+        }, v -> v.isNegative() || v.compareTo(max) > 0 ? expected : null).format(Flag::formatDuration);
+    }
+
+    /** {@code 30d}, {@code 90m}, {@code 0}: in the largest unit that divides it. */
+    static String formatDuration(Duration value) {
+        if (value.isZero()) {
+            return "0";
+        }
+        for (String unit : List.of("d", "h", "m", "s")) {
+            Duration size = DURATION_UNITS.get(unit);
+            if (value.toMillis() % size.toMillis() == 0) {
+                return value.dividedBy(size) + unit;
+            }
+        }
+        return value.toMillis() + "ms";
     }
 
     /** A non-empty string taken as it is, never shown. */

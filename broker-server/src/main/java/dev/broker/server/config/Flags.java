@@ -1,6 +1,7 @@
 package dev.broker.server.config;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -27,6 +28,9 @@ public final class Flags {
     public static final int MAX_BODY_LIMIT = 64 * 1024 * 1024;
     /** Largest {@link #JWT_EXPIRY} accepted: 100 years, far below any overflow of {@code now + expiry}. */
     public static final long MAX_JWT_EXPIRY_SECONDS = 100L * 365 * 24 * 3600;
+
+    /** Longest {@link #RETENTION} accepted: 100 years. */
+    public static final Duration MAX_RETENTION = Duration.ofDays(36_500);
 
     /** Filled by {@link #declare}, in declaration order; declared before the flags, so it exists when they are. */
     private static final List<Flag<?>> DECLARED = new ArrayList<>();
@@ -89,6 +93,20 @@ public final class Flags {
             Flag.path("db", "DIR")
                     .defaultValue(Path.of("db"))
                     .meaning("directory of the embedded database"));
+
+    // --- backups and retention of the embedded database.
+
+    public static final Flag<Path> BACKUP_DIR = declare(
+            Flag.path("backup_dir", "DIR")
+                    .defaultValue(Path.of("backups"))
+                    .meaning("directory POST /backup writes its timestamped backups into (created when missing)"));
+
+    public static final Flag<Duration> RETENTION = declare(
+            Flag.duration("retention", "DURATION", MAX_RETENTION)
+                    .defaultValue(Duration.ZERO)
+                    .format(v -> v.isZero() ? "0 (keep every event)" : Flag.formatDuration(v))
+                    .meaning("how long events are kept, e.g. 30d, 12h, 90m; older ones are removed in the background"
+                            + " except the latest event of every name. 0 keeps every event"));
 
     public static final Flag<String> ADMIN_TOKEN = declare(
             Flag.secret("admin_token", "TOKEN")

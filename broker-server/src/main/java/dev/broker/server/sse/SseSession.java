@@ -2,6 +2,7 @@ package dev.broker.server.sse;
 
 import dev.broker.server.auth.Principal;
 import dev.broker.storage.Event;
+import dev.broker.storage.HistoryTrimmedException;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.util.AttributeKey;
@@ -392,6 +393,12 @@ public final class SseSession {
                     ? thrown.getCause() : thrown;
             if (failure instanceof History.Refused) {
                 LOG.log(Level.DEBUG, "too many SSE streams wait for history; closing {0}", channel.remoteAddress());
+                channel.close();
+                return;
+            }
+            if (failure instanceof HistoryTrimmedException) {
+                // Retention removed history under a replay: no gap is written; the reconnect gets the snapshot.
+                LOG.log(Level.DEBUG, "history removed under an SSE replay; closing {0}", channel.remoteAddress());
                 channel.close();
                 return;
             }

@@ -13,6 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.WriteBatch;
 
@@ -37,20 +38,27 @@ final class GroupCommitWriter {
 
     private static final System.Logger LOG = System.getLogger(GroupCommitWriter.class.getName());
 
-    /** One accepted append; {@code tenantPrefix} and {@code name} are encoded on the caller's thread. */
+    /** The timestamp of an append that takes the time of its batch. */
+    static final long BATCH_TIME = Long.MIN_VALUE;
+
+    /**
+     * One accepted append; {@code tenantPrefix} and {@code name} are encoded on the caller's thread. {@code timestamp}
+     * is kept (an import) unless it is {@link #BATCH_TIME}.
+     */
     record PendingAppend(String tenant, String name, byte[] data, byte[] tenantPrefix, byte[] nameBytes,
-                         CompletableFuture<Event> result) {
+                         long timestamp, CompletableFuture<Event> result) {
     }
 
     /** Queued by {@link #close()} after the last accepted append; the writer stops when it reaches it. */
     private static final PendingAppend STOP = new PendingAppend("", "", new byte[0], new byte[0], new byte[0],
-            new CompletableFuture<>());
+            BATCH_TIME, new CompletableFuture<>());
 
     private final BlockingQueue<PendingAppend> queue = new LinkedBlockingQueue<>();
     private final RecoveringDatabase database;
     private final BatchCommitter committer;
     private final LocalFeed.Events feed;
     private final BooleanSupplier storageOpen;
+    private final LongSupplier clock;
     private final Thread thread;
 
     /** Guards admission, so that no append can be queued behind {@link #STOP}. */
@@ -67,13 +75,15 @@ final class GroupCommitWriter {
     private volatile long failedAppends;
     private volatile int largestBatch;
 
+    /** {@code clock} gives the timestamps of the batches, in Unix milliseconds. */
     GroupCommitWriter(RecoveringDatabase database, BatchCommitter committer, LocalFeed.Events feed, long lastId,
-                      BooleanSupplier storageOpen) {
+                      BooleanSupplier storageOpen, LongSupplier clock) {
         this.database = database;
         this.committer = committer;
         this.feed = feed;
         this.lastId = lastId;
         this.storageOpen = storageOpen;
+        this.clock = clock;
         this.thread = new Thread(this::run, THREAD_NAME);
         thread.setDaemon(false); // close() ends it; queued appends must not die with the JVM's last user thread
     }
@@ -83,7 +93,8 @@ final class GroupCommitWriter {
     }
 
     /** Queues the append; fails it at once when the writer is closed or overloaded. */
-    CompletableFuture<Event> submit(String tenant, String name, byte[] data, byte[] tenantPrefix, byte[] nameBytes) {
+    CompletableFuture<Event> submit(String tenant, String name, byte[] data, byte[] tenantPrefix, byte[] nameBytes,
+                                    long timestamp) {
         CompletableFuture<Event> result = new CompletableFuture<>();
         synchronized (admissionLock) {
             // The storage flag turns false just before close() reaches this lock: once isOpen() is false, no
@@ -94,7 +105,7 @@ final class GroupCommitWriter {
                 result.completeExceptionally(new StorageOverloadedException(
                         "append: more than " + MAX_QUEUED_APPENDS + " appends are waiting to be written"));
             } else {
-                queue.add(new PendingAppend(tenant, name, data, tenantPrefix, nameBytes, result));
+                queue.add(new PendingAppend(tenant, name, data, tenantPrefix, nameBytes, timestamp, result));
             }
         }
         return result;
@@ -152,7 +163,7 @@ final class GroupCommitWriter {
     }
 
     private void commit(List<PendingAppend> batch) {
-        long timestamp = System.currentTimeMillis();
+        long timestamp = clock.getAsLong();
         List<Event> events;
         try {
             events = database.write("append events", db -> write(db, batch, timestamp));
@@ -177,12 +188,14 @@ final class GroupCommitWriter {
     }
 
     /** Assigns the ids and writes the batch; runs while the database cannot be taken away. */
-    private List<Event> write(OpenDatabase db, List<PendingAppend> batch, long timestamp) throws RocksDBException {
+    private List<Event> write(OpenDatabase db, List<PendingAppend> batch, long batchTimestamp)
+            throws RocksDBException {
         List<Event> events = new ArrayList<>(batch.size());
         try (WriteBatch writeBatch = new WriteBatch()) {
             long id = lastId;
             for (PendingAppend pending : batch) {
                 id++;
+                long timestamp = pending.timestamp() == BATCH_TIME ? batchTimestamp : pending.timestamp();
                 writeBatch.put(db.eventsColumn(), KeyCodec.eventKey(pending.tenantPrefix(), id),
                         EventCodec.eventValue(timestamp, pending.nameBytes(), pending.data()));
                 // Two appends of one name in a batch: the later put, with the larger id, wins.

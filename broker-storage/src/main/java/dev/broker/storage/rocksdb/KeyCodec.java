@@ -12,7 +12,7 @@ import java.util.Arrays;
  * events key:    [tenant prefix][8-byte id]
  * latest key:    [tenant prefix][name UTF-8]
  * users key:     [username UTF-8]
- * meta key:      "last_id"
+ * meta keys:     "last_id"; "retained/" [tenant prefix] (see {@link Retention})
  * </pre>
  *
  * The length in the tenant prefix keeps tenants apart: tenant "a" never prefix-matches the keys of tenant "ab".
@@ -21,6 +21,8 @@ final class KeyCodec {
 
     static final int MAX_TENANT_BYTES = 0xFFFF;
     static final byte[] LAST_ID_KEY = "last_id".getBytes(UTF_8);
+    /** The start of the meta keys that record how far retention has trimmed a tenant's log. */
+    static final byte[] RETAINED_KEY_PREFIX = "retained/".getBytes(UTF_8);
 
     private static final int TENANT_LENGTH_BYTES = 2;
     private static final int ID_BYTES = Long.BYTES;
@@ -59,6 +61,28 @@ final class KeyCodec {
 
     static String nameOfLatestKey(byte[] latestKey, int tenantPrefixLength) {
         return new String(latestKey, tenantPrefixLength, latestKey.length - tenantPrefixLength, UTF_8);
+    }
+
+    static byte[] retainedKey(byte[] tenantPrefix) {
+        byte[] key = Arrays.copyOf(RETAINED_KEY_PREFIX, RETAINED_KEY_PREFIX.length + tenantPrefix.length);
+        System.arraycopy(tenantPrefix, 0, key, RETAINED_KEY_PREFIX.length, tenantPrefix.length);
+        return key;
+    }
+
+    /** The tenant prefix an events key starts with. */
+    static byte[] tenantPrefixOfEventKey(byte[] eventKey) {
+        int tenantLength = ((eventKey[0] & 0xFF) << 8) | (eventKey[1] & 0xFF);
+        return Arrays.copyOf(eventKey, TENANT_LENGTH_BYTES + tenantLength);
+    }
+
+    /** The tenant a tenant prefix names. */
+    static String tenantOfPrefix(byte[] tenantPrefix) {
+        return new String(tenantPrefix, TENANT_LENGTH_BYTES, tenantPrefix.length - TENANT_LENGTH_BYTES, UTF_8);
+    }
+
+    /** A key above every events key of the tenant and below those of the next tenant: to seek past a tenant. */
+    static byte[] afterTenant(byte[] tenantPrefix) {
+        return eventKey(tenantPrefix, -1L); // all ones: ids are positive, so no key of the tenant reaches it
     }
 
     static byte[] userKey(String username) {
