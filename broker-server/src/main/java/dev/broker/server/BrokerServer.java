@@ -25,6 +25,7 @@ import static dev.broker.server.config.Flags.SSE_FAN_OUT_CHUNK;
 import static dev.broker.server.config.Flags.SSE_HISTORY_BUDGET_BYTES;
 
 import dev.broker.server.admin.AdminEndpoints;
+import dev.broker.server.admin.AdminStats;
 import dev.broker.server.api.ApiHandler;
 import dev.broker.server.api.AuthHandler;
 import dev.broker.server.api.Endpoint;
@@ -149,6 +150,12 @@ public final class BrokerServer implements AutoCloseable {
             endpoints.put(Route.INSERT, new InsertEndpoint(storage.events()));
             endpoints.put(Route.SSE, new SseEndpoint(hub));
             endpoints.put(Route.HEALTHZ, (ctx, request) -> healthz(storage, ctx, request.slot()));
+            // The console and its admin endpoints (Authorization: Bearer <admin token>, checked by AuthHandler).
+            endpoints.put(Route.ADMIN_SSE, endpoints.get(Route.SSE));
+            endpoints.put(Route.ADMIN_INSERT, endpoints.get(Route.INSERT));
+            endpoints.put(Route.ADMIN_STATS, new AdminStats(hub, group.next()));
+            endpoints.put(Route.CONSOLE, (ctx, request) -> HttpResponses.error(ctx, request.slot(),
+                    HttpResponseStatus.NOT_FOUND, "not found"));
 
             InFlightRequests inFlight = new InFlightRequests();
             Supplier<SslContext> sslContexts = tls == null ? null : tls::currentContext;
@@ -156,7 +163,8 @@ public final class BrokerServer implements AutoCloseable {
             BrokerChannelInitializer initializer = new BrokerChannelInitializer(sslContexts, limits,
                     config.get(REQUEST_TIMEOUT), config.get(ORIGIN), config.get(MAX_BODY), inFlight,
                     new RouteHandler(),
-                    new AuthHandler(new Authenticator(tokens, directory, hasher, basicCache, throttle)),
+                    new AuthHandler(new Authenticator(tokens, directory, hasher, basicCache, throttle),
+                            config.get(ADMIN_TOKEN)),
                     new ApiHandler(endpoints));
             Channel serverChannel = new ServerBootstrap()
                     .group(acceptor, group)
