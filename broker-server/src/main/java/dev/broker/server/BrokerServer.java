@@ -42,6 +42,8 @@ import dev.broker.server.auth.JwtTokens;
 import dev.broker.server.auth.PasswordHasher;
 import dev.broker.server.auth.UserDirectory;
 import dev.broker.server.config.BrokerConfig;
+import dev.broker.server.console.ConsoleEndpoint;
+import dev.broker.server.console.ConsoleFiles;
 import dev.broker.server.http.HttpResponses;
 import dev.broker.server.http.InFlightRequests;
 import dev.broker.server.http.ResponseSlot;
@@ -154,8 +156,7 @@ public final class BrokerServer implements AutoCloseable {
             endpoints.put(Route.ADMIN_SSE, endpoints.get(Route.SSE));
             endpoints.put(Route.ADMIN_INSERT, endpoints.get(Route.INSERT));
             endpoints.put(Route.ADMIN_STATS, new AdminStats(hub, group.next()));
-            endpoints.put(Route.CONSOLE, (ctx, request) -> HttpResponses.error(ctx, request.slot(),
-                    HttpResponseStatus.NOT_FOUND, "not found"));
+            endpoints.put(Route.CONSOLE, new ConsoleEndpoint(ConsoleFiles.load()));
 
             InFlightRequests inFlight = new InFlightRequests();
             Supplier<SslContext> sslContexts = tls == null ? null : tls::currentContext;
