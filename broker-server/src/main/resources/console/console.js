@@ -202,7 +202,7 @@ function showEvent(event) {
   li.dataset.event = event.type;
   const meta = element('div', undefined, 'meta');
   meta.append(element('span', event.type, 'name'), element('span', `id ${event.lastEventId}`, 'id'),
-    element('time', event.receivedAt.toLocaleTimeString(), 'time'));
+    element('time', `received ${event.receivedAt.toLocaleTimeString()}`, 'time'));
   meta.lastChild.dateTime = event.receivedAt.toISOString();
   li.append(meta, element('pre', prettyData(event.data)));
   li.hidden = !matchesFilter(event.type);
