@@ -107,6 +107,11 @@ class AdminSseTest {
             assertError(401, broker.post("/admin/insert?tenant=acme", "{\"event\":\"x\",\"data\":1}", headers));
             assertError(401, broker.get("/admin/stats", headers));
         }
+        // The token is taken from the header only: never from a URL, where logs and histories keep it.
+        try (SseClient stream = SseClient.connect(broker.port(),
+                "/admin/sse?tenant=acme&access_token=" + TestBroker.ADMIN_TOKEN)) {
+            assertEquals(401, stream.status());
+        }
         // Neither the token nor the tenant reaches a log line.
         assertEquals(List.of(), log.linesContaining(TestBroker.ADMIN_TOKEN));
         assertEquals(List.of(), log.linesContaining("wrong-token"));
