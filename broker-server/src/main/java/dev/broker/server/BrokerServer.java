@@ -28,6 +28,7 @@ import static dev.broker.server.config.Flags.SSE_HISTORY_BUDGET_BYTES;
 
 import dev.broker.server.admin.AdminEndpoints;
 import dev.broker.server.admin.BackupEndpoint;
+import dev.broker.server.admin.AdminStats;
 import dev.broker.server.api.ApiHandler;
 import dev.broker.server.api.AuthHandler;
 import dev.broker.server.api.Endpoint;
@@ -44,6 +45,8 @@ import dev.broker.server.auth.JwtTokens;
 import dev.broker.server.auth.PasswordHasher;
 import dev.broker.server.auth.UserDirectory;
 import dev.broker.server.config.BrokerConfig;
+import dev.broker.server.console.ConsoleEndpoint;
+import dev.broker.server.console.ConsoleFiles;
 import dev.broker.server.http.HttpResponses;
 import dev.broker.server.http.InFlightRequests;
 import dev.broker.server.http.ResponseSlot;
@@ -155,6 +158,11 @@ public final class BrokerServer implements AutoCloseable {
             endpoints.put(Route.HEALTHZ, (ctx, request) -> healthz(storage, ctx, request.slot()));
             endpoints.put(Route.BACKUP, new BackupEndpoint(config.get(ADMIN_TOKEN), storage, config.get(BACKUP_DIR),
                     Clock.systemUTC()));
+            // The console and its admin endpoints (Authorization: Bearer <admin token>, checked by AuthHandler).
+            endpoints.put(Route.ADMIN_SSE, endpoints.get(Route.SSE));
+            endpoints.put(Route.ADMIN_INSERT, endpoints.get(Route.INSERT));
+            endpoints.put(Route.ADMIN_STATS, new AdminStats(hub, group.next()));
+            endpoints.put(Route.CONSOLE, new ConsoleEndpoint(ConsoleFiles.load()));
 
             InFlightRequests inFlight = new InFlightRequests();
             Supplier<SslContext> sslContexts = tls == null ? null : tls::currentContext;
@@ -162,7 +170,8 @@ public final class BrokerServer implements AutoCloseable {
             BrokerChannelInitializer initializer = new BrokerChannelInitializer(sslContexts, limits,
                     config.get(REQUEST_TIMEOUT), config.get(ORIGIN), config.get(MAX_BODY), inFlight,
                     new RouteHandler(),
-                    new AuthHandler(new Authenticator(tokens, directory, hasher, basicCache, throttle)),
+                    new AuthHandler(new Authenticator(tokens, directory, hasher, basicCache, throttle),
+                            config.get(ADMIN_TOKEN)),
                     new ApiHandler(endpoints));
             Channel serverChannel = new ServerBootstrap()
                     .group(acceptor, group)

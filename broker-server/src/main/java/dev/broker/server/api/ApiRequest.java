@@ -49,6 +49,11 @@ public final class ApiRequest extends AbstractReferenceCounted {
         return slot;
     }
 
+    /** The decoded path of the request target, without the query string. */
+    public String path() {
+        return query.path();
+    }
+
     /** The first value of a query parameter, or null. */
     public String queryParameter(String name) {
         List<String> values = query.parameters().get(name);

@@ -62,11 +62,11 @@ public final class RouteHandler extends SimpleChannelInboundHandler<SlottedReque
             HttpResponses.error(ctx, slot, HttpResponseStatus.NOT_FOUND, "not found");
             return;
         }
-        if (!route.method().equals(request.method())) {
+        if (!route.accepts(request.method())) {
             request.release();
             FullHttpResponse response = HttpResponses.errorResponse(ctx.alloc(), HttpResponseStatus.METHOD_NOT_ALLOWED,
-                    "method not allowed; use " + route.method().name());
-            response.headers().set(HttpHeaderNames.ALLOW, route.method().name());
+                    "method not allowed; use " + route.allowedMethods());
+            response.headers().set(HttpHeaderNames.ALLOW, route.allowedMethods());
             HttpResponses.send(ctx, slot, response);
             return;
         }

@@ -50,6 +50,9 @@ final class LoopDelivery {
     private volatile long lastDrainNanos;
     /** The id of the last event this loop took from its inbox (of any tenant). */
     private long lastDeliveredId;
+    /** Events taken from the inbox, and events handed to live streams (times the streams): plain, loop-only. */
+    private long eventsTaken;
+    private long liveDeliveries;
 
     LoopDelivery(EventLoop loop, SseSettings settings, Listener listener) {
         this.loop = loop;
@@ -106,6 +109,7 @@ final class LoopDelivery {
     private void deliver(Delivery delivery) {
         // Every event of every tenant passes every loop, in id order.
         lastDeliveredId = delivery.id;
+        eventsTaken++;
         listener.delivered(delivery.tenant, delivery.name, delivery.id, delivery.frame);
         TenantGroup group = tenants.get(delivery.tenant);
         if (group != null && group.deliver(delivery.id, delivery.frame)) {
@@ -127,7 +131,7 @@ final class LoopDelivery {
         lastDrainNanos = System.nanoTime();
         catchUp();
         for (TenantGroup group : pendingBursts) {
-            group.drainTo(fanOuts);
+            liveDeliveries += group.drainTo(fanOuts);
         }
         pendingBursts.clear();
         fanOuts.start();
@@ -176,11 +180,26 @@ final class LoopDelivery {
         }
         List<Channel> doomed = new ArrayList<>();
         group.forEachSession(session -> {
-            if (session.principal().username().equals(username)) {
+            // The operator's streams (no username) are no user's.
+            if (username.equals(session.principal().username())) {
                 doomed.add(session.channel());
             }
         });
         doomed.forEach(Channel::close);
+    }
+
+    /** This loop's counters (on the loop). */
+    SseCounters counters() {
+        return new SseCounters(eventsTaken, liveDeliveries);
+    }
+
+    /** Adds this loop's open streams, by tenant, to {@code into} (on the loop). */
+    void countStreams(Map<String, Integer> into) {
+        for (TenantGroup group : tenants.values()) {
+            int[] count = new int[1];
+            group.forEachSession(session -> count[0]++);
+            into.merge(group.tenant, count[0], Integer::sum);
+        }
     }
 
     void closeAll() {

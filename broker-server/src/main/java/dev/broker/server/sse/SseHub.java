@@ -10,12 +10,16 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BinaryOperator;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * The SSE fan-out's one entry point. It listens to the store's feed: each event is encoded once, and the same bytes
@@ -82,6 +86,40 @@ public final class SseHub implements Consumer<Event> {
         for (Loop loop : loops) {
             loop.loop.execute(() -> loop.delivery.closeStreamsOf(tenant, username));
         }
+    }
+
+    /**
+     * The fan-out's counters, read on each loop (where they are plain fields, so counting costs the hot path
+     * nothing) and summed. Fails if a loop has shut down.
+     */
+    public CompletableFuture<SseCounters> counters() {
+        return onEveryLoop(loop -> loop.delivery.counters(), SseCounters::plus);
+    }
+
+    /** The open streams of every tenant that has any, counted on each loop; fails if a loop has shut down. */
+    public CompletableFuture<Map<String, Integer>> openStreamsByTenant() {
+        return onEveryLoop(loop -> {
+            Map<String, Integer> counts = new HashMap<>();
+            loop.delivery.countStreams(counts);
+            return counts;
+        }, (a, b) -> {
+            b.forEach((tenant, count) -> a.merge(tenant, count, Integer::sum));
+            return a;
+        });
+    }
+
+    private <T> CompletableFuture<T> onEveryLoop(Function<Loop, T> read, BinaryOperator<T> combine) {
+        CompletableFuture<T> result = null;
+        for (Loop loop : loops) {
+            CompletableFuture<T> one = new CompletableFuture<>();
+            try {
+                loop.loop.execute(() -> one.complete(read.apply(loop)));
+            } catch (RejectedExecutionException shutDown) {
+                one.completeExceptionally(shutDown);
+            }
+            result = result == null ? one : result.thenCombine(one, combine);
+        }
+        return result;
     }
 
     /** Closes every stream (shutdown). */

@@ -17,8 +17,11 @@ import java.util.function.Consumer;
  */
 final class TenantGroup {
 
-    /** A stream that went live at {@code offset} bytes into the pending burst: it has everything before it. */
-    private record Newcomer(SseSession session, int offset) {
+    /**
+     * A stream that went live at {@code offset} bytes ({@code framesBefore} frames) into the pending burst: it has
+     * everything before it.
+     */
+    private record Newcomer(SseSession session, int offset, int framesBefore) {
     }
 
     final String tenant;
@@ -57,7 +60,7 @@ final class TenantGroup {
         if (burst == null) {
             live.add(session);
         } else {
-            newcomers.add(new Newcomer(session, burst.readableBytes()));
+            newcomers.add(new Newcomer(session, burst.readableBytes(), burstFrames));
         }
     }
 
@@ -95,21 +98,26 @@ final class TenantGroup {
 
     /**
      * At the drain: the burst to the live group, its rest to each newcomer (a slice of the same bytes), and the
-     * newcomers into the live group.
+     * newcomers into the live group. Returns the deliveries handed out (events times streams).
      */
-    void drainTo(FanOuts fanOuts) {
+    int drainTo(FanOuts fanOuts) {
         ByteBuf taken = burst;
+        int frames = burstFrames;
+        int deliveries = 0;
         burst = null;
         burstFrames = 0;
         if (taken != null) {
             if (!live.isEmpty()) {
-                fanOuts.add(taken.retainedDuplicate(), live.snapshot());
+                SseSession[] streams = live.snapshot();
+                fanOuts.add(taken.retainedDuplicate(), streams);
+                deliveries += frames * streams.length;
             }
             int length = taken.readableBytes();
             for (Newcomer newcomer : newcomers) {
                 if (newcomer.offset < length) {
                     fanOuts.add(taken.retainedSlice(taken.readerIndex() + newcomer.offset, length - newcomer.offset),
                             new SseSession[] {newcomer.session});
+                    deliveries += frames - newcomer.framesBefore;
                 }
             }
             taken.release();
@@ -118,6 +126,7 @@ final class TenantGroup {
             live.add(newcomer.session);
         }
         newcomers.clear();
+        return deliveries;
     }
 
     /** Writes a heartbeat to every stream that has written its history or waits for it to begin. */

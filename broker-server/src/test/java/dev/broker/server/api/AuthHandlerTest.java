@@ -46,6 +46,7 @@ import org.junit.jupiter.api.Test;
 class AuthHandlerTest {
 
     private static final String PASSWORD = "correct horse";
+    private static final String ADMIN_TOKEN = "the admin token";
 
     /** The hashing threads, run by hand: a Basic credential's verification waits here until the test runs it. */
     private final Queue<Runnable> hashing = new ArrayDeque<>();
@@ -62,11 +63,13 @@ class AuthHandlerTest {
         for (Route route : Route.values()) {
             endpoints.put(route, (ctx, request) -> HttpResponses.object(ctx, request.slot(), g -> {
                 Principal caller = request.principal();
-                g.writeStringField("caller", caller == null ? "nobody" : caller.username() + "@" + caller.tenant());
+                g.writeStringField("caller", caller == null ? "nobody"
+                        : (caller.isOperator() ? "operator" : caller.username()) + "@" + caller.tenant());
             }));
         }
         channel = new EmbeddedChannel(new RequestSequencer(new InFlightRequests()), new CorsHandler("*"),
-                new RouteHandler(), new AuthHandler(new Authenticator(tokens, users, hasher, new BasicCredentialCache())),
+                new RouteHandler(), new AuthHandler(new Authenticator(tokens, users, hasher, new BasicCredentialCache()),
+                        ADMIN_TOKEN),
                 new ApiHandler(endpoints), new ExceptionHandler());
     }
 
@@ -193,5 +196,66 @@ class AuthHandlerTest {
         assertEquals("alice@acme", caller(results.get(0)));
         assertError(401, results.get(1));
         assertEquals("alice@acme", caller(results.get(2)));
+    }
+
+    @Test
+    void passesTheOperatorOnInTheNamedTenant() {
+        channel.writeInbound(withAuthorization(request(HttpMethod.GET, "/admin/sse?tenant=acme"), "Bearer " + ADMIN_TOKEN));
+        assertEquals("operator@acme", caller(response(channel)));
+
+        channel.writeInbound(withAuthorization(request(HttpMethod.GET, "/admin/stats"), "bearer " + ADMIN_TOKEN));
+        assertEquals("nobody", caller(response(channel)), "a route in no tenant; the scheme is case-insensitive");
+    }
+
+    @Test
+    void refusesTheOperatorsRoutesWithoutTheAdminToken() {
+        List<FullHttpRequest> refused = List.of(
+                request(HttpMethod.GET, "/admin/sse?tenant=acme"),
+                withAuthorization(request(HttpMethod.GET, "/admin/sse?tenant=acme"), "Bearer not the token"),
+                withAuthorization(request(HttpMethod.GET, "/admin/sse?tenant=acme"), ADMIN_TOKEN),
+                withAuthorization(request(HttpMethod.GET, "/admin/sse?tenant=acme"), basic("admin", ADMIN_TOKEN)),
+                withAuthorization(request(HttpMethod.GET, "/admin/stats"), "Bearer " + tokens.issue("alice", "acme")),
+                withAuthorization(request(HttpMethod.POST, "/admin/insert?tenant=acme", "{}"), "Bearer"));
+        for (FullHttpRequest request : refused) {
+            channel.writeInbound(request);
+            HttpResult result = response(channel);
+            assertError(401, result);
+            assertEquals("Bearer realm=\"broker\"", result.header("WWW-Authenticate"));
+            assertEquals(0, request.refCnt(), "the refused request was released");
+            channel.runPendingTasks();
+        }
+        assertTrue(channel.isOpen());
+    }
+
+    @Test
+    void refusesTheOperatorInNoTenantWith400() {
+        String tooLong = "?tenant=" + "t".repeat(AuthHandler.MAX_TENANT_LENGTH + 1);
+        for (String query : List.of("", "?tenant=", "?tenants=acme", tooLong)) {
+            FullHttpRequest request = withAuthorization(request(HttpMethod.POST, "/admin/insert" + query, "{}"),
+                    "Bearer " + ADMIN_TOKEN);
+            channel.writeInbound(request);
+            assertTrue(assertError(400, response(channel)).contains("tenant"), query);
+            assertEquals(0, request.refCnt(), "the refused request was released");
+            channel.runPendingTasks();
+        }
+    }
+
+    @Test
+    void anAuthHandlerWithoutAnAdminTokenRefusesTheOperatorsRoutes() {
+        EmbeddedChannel without = new EmbeddedChannel(new RequestSequencer(new InFlightRequests()), new CorsHandler("*"),
+                new RouteHandler(),
+                new AuthHandler(new Authenticator(tokens, users, hasher, new BasicCredentialCache())),
+                new ApiHandler(endpointsAnsweringOk()), new ExceptionHandler());
+        without.writeInbound(withAuthorization(request(HttpMethod.GET, "/admin/stats"), "Bearer " + ADMIN_TOKEN));
+        assertError(401, response(without));
+        assertFalse(without.finishAndReleaseAll());
+    }
+
+    private static Map<Route, Endpoint> endpointsAnsweringOk() {
+        Map<Route, Endpoint> endpoints = new EnumMap<>(Route.class);
+        for (Route route : Route.values()) {
+            endpoints.put(route, (ctx, request) -> HttpResponses.object(ctx, request.slot(), g -> { }));
+        }
+        return endpoints;
     }
 }

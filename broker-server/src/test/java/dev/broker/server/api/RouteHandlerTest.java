@@ -23,6 +23,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpContentException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -164,5 +165,30 @@ class RouteHandlerTest {
             assertNull(fresh.readOutbound());
             assertFalse(fresh.finishAndReleaseAll());
         }
+    }
+
+    @Test
+    void routesEveryPathUnderTheConsoleToItAndAllowsHeadThereOnly() throws Exception {
+        for (String path : List.of("/console", "/console/", "/console/console.js", "/console/../etc/passwd")) {
+            for (HttpMethod method : List.of(HttpMethod.GET, HttpMethod.HEAD)) {
+                EmbeddedChannel fresh = router();
+                fresh.writeInbound(request(HttpVersion.HTTP_1_1, method, path));
+                ApiRequest routed = fresh.readInbound();
+                assertEquals(Route.CONSOLE, routed.route(), method + " " + path);
+                routed.release();
+                assertFalse(fresh.finishAndReleaseAll());
+            }
+        }
+        for (String path : List.of("/consoles", "/console.js", "/admin/console")) {
+            channel.writeInbound(request(HttpVersion.HTTP_1_1, HttpMethod.GET, path));
+            readError(HttpResponseStatus.NOT_FOUND);
+            channel.runPendingTasks();
+        }
+
+        channel.writeInbound(request(HttpVersion.HTTP_1_1, HttpMethod.POST, "/console/"));
+        assertEquals("GET, HEAD", readError(HttpResponseStatus.METHOD_NOT_ALLOWED).headers().get(HttpHeaderNames.ALLOW));
+        channel.runPendingTasks();
+        channel.writeInbound(request(HttpVersion.HTTP_1_1, HttpMethod.HEAD, "/healthz"));
+        assertEquals("GET", readError(HttpResponseStatus.METHOD_NOT_ALLOWED).headers().get(HttpHeaderNames.ALLOW));
     }
 }

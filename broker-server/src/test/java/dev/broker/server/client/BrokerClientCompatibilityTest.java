@@ -8,23 +8,17 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.broker.server.testing.NodeTools;
 import dev.broker.server.testing.SseTestSupport.User;
 import dev.broker.server.testing.TestBroker;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,7 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
 class BrokerClientCompatibilityTest {
 
     private static final String PACKAGE = "broker-client@0.0.8";
-    private static final Duration NPM_TIMEOUT = Duration.ofMinutes(5);
+    private static final String NEEDED_FOR = "the broker-client compatibility test needs Node.js 20+";
     private static final Duration EVENT_TIMEOUT = Duration.ofSeconds(20);
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -51,8 +45,8 @@ class BrokerClientCompatibilityTest {
 
     @Test
     void brokerClientReceivesTheSnapshotThenLiveEvents() throws Exception {
-        Path node = requireOnPath("node");
-        Path npm = requireOnPath("npm");
+        Path node = NodeTools.requireOnPath("node", NEEDED_FOR);
+        Path npm = NodeTools.requireOnPath("npm", NEEDED_FOR);
         Path probe = prepareProbe(npm);
 
         try (TestBroker broker = TestBroker.start(dir)) {
@@ -68,7 +62,7 @@ class BrokerClientCompatibilityTest {
                     .redirectError(dir.resolve("node.err").toFile())
                     .start();
             try {
-                BlockingQueue<String> lines = linesOf(process.getInputStream());
+                BlockingQueue<String> lines = NodeTools.linesOf(process.getInputStream(), "node-probe-stdout");
 
                 // The snapshot: the latest event of each name, in id order.
                 assertEvent(nextLine(lines, process), "status", status, "{\"s\":\"é😀 \\\"quoted\\\"\",\"ok\":true}");
@@ -115,44 +109,15 @@ class BrokerClientCompatibilityTest {
         return Files.exists(file) ? Files.readString(file) : "";
     }
 
-    private static BlockingQueue<String> linesOf(InputStream stream) {
-        BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = in.readLine()) != null) {
-                    lines.add(line);
-                }
-            } catch (IOException ignored) {
-                // process gone
-            }
-        }, "node-probe-stdout");
-        reader.setDaemon(true);
-        reader.start();
-        return lines;
-    }
-
     /**
      * Installs the package into {@code target/node-client} if needed and lays out a runnable copy:
      * {@code probe/broker-client/{index.js,utils.js,package.json}} and {@code probe/broker-client-probe.mjs}.
      */
     private static Path prepareProbe(Path npm) throws Exception {
-        Path work = Path.of(System.getProperty("basedir", ".")).resolve("target").resolve("node-client").toAbsolutePath();
+        Path work = NodeTools.targetDirectory("node-client");
         Path installed = work.resolve("node_modules").resolve("broker-client");
         if (!Files.isRegularFile(installed.resolve("index.js"))) {
-            Files.createDirectories(work);
-            Process install = new ProcessBuilder(npm.toString(), "install", "--no-audit", "--no-fund",
-                    "--no-package-lock", PACKAGE)
-                    .directory(work.toFile())
-                    .redirectErrorStream(true)
-                    .redirectOutput(work.resolve("npm-install.log").toFile())
-                    .start();
-            if (!install.waitFor(NPM_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                install.destroyForcibly();
-                fail("npm install " + PACKAGE + " took longer than " + NPM_TIMEOUT);
-            }
-            assertEquals(0, install.exitValue(),
-                    "npm install " + PACKAGE + ": " + Files.readString(work.resolve("npm-install.log")));
+            NodeTools.npm(npm, work, "install", "--no-audit", "--no-fund", "--no-package-lock", PACKAGE);
         }
         JsonNode manifest = JSON.readTree(installed.resolve("package.json").toFile());
         assertEquals("0.0.8", manifest.path("version").asText(), "installed broker-client version");
@@ -174,23 +139,5 @@ class BrokerClientCompatibilityTest {
             Files.copy(resource, script, StandardCopyOption.REPLACE_EXISTING);
         }
         return script;
-    }
-
-    /** The executable on the PATH; fails the test if there is none, unless BROKER_SKIP_NODE_TESTS=1. */
-    private static Path requireOnPath(String name) {
-        Optional<Path> found = List.of(System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator))
-                .stream()
-                .filter(entry -> !entry.isEmpty())
-                .map(entry -> Path.of(entry, name))
-                .filter(Files::isExecutable)
-                .findFirst();
-        if (found.isPresent()) {
-            return found.get();
-        }
-        if ("1".equals(System.getenv("BROKER_SKIP_NODE_TESTS"))) {
-            Assumptions.abort(name + " is not on the PATH and BROKER_SKIP_NODE_TESTS=1");
-        }
-        return fail(name + " is not on the PATH: the broker-client compatibility test needs Node.js 20+"
-                + " (set BROKER_SKIP_NODE_TESTS=1 to skip it where Node cannot be installed)");
     }
 }
