@@ -22,11 +22,16 @@ test('the watchdog reconnects a silent stream, resumes after the last id and dro
     const server = await scriptedServer([
         // One event, then silence: no heartbeat, no end.
         (request, response) => stream(response, 'id:7\nevent:tick\ndata:{"n":1}\n\n'),
-        // The resumed stream repeats event 7 (a server would not, but the client must not deliver it twice).
-        (request, response) => stream(response, 'id:7\nevent:tick\ndata:{"n":1}\n\nid:8\nevent:tick\ndata:{"n":2}\n\n'),
+        // The resumed stream repeats event 7 (a server would not, but the client must not deliver it twice), then
+        // beats, so that it stays the only reconnect.
+        (request, response) => {
+            stream(response, 'id:7\nevent:tick\ndata:{"n":1}\n\nid:8\nevent:tick\ndata:{"n":2}\n\n');
+            const beat = setInterval(() => response.write(':\n\n'), 100);
+            response.on('close', () => clearInterval(beat));
+        },
     ]);
     const client = new BrokerClient(server.url, { headers: { Authorization: 'Bearer t' } },
-        { watchdogMs: 300, initialRetryMs: 10 });
+        { watchdogMs: 1_000, initialRetryMs: 10 });
     const { received, errors } = collect(client);
     try {
         await waitUntil(() => received.length === 2, 10_000, 'the event after the reconnect');
