@@ -54,15 +54,15 @@ test('heartbeat comments keep the watchdog quiet', async () => {
     let beat;
     const server = await scriptedServer([(request, response) => {
         stream(response, 'id:1\nevent:tick\ndata:1\n\n');
-        beat = setInterval(() => response.write(':\n\n'), 20);
+        beat = setInterval(() => response.write(':\n\n'), 100);
         response.on('close', () => clearInterval(beat));
     }]);
-    const client = new BrokerClient(server.url, {}, { heartbeatMs: 40, watchdogFactor: 2.5 });
+    const client = new BrokerClient(server.url, {}, { heartbeatMs: 400, watchdogFactor: 2.5 });
     const { received, errors } = collect(client);
     try {
         await waitUntil(() => received.length === 1, 10_000, 'the event');
-        // Ten watchdog periods of heartbeats only.
-        await new Promise((done) => setTimeout(done, 1_000));
+        // Three watchdog periods (1 s each) of heartbeats only.
+        await new Promise((done) => setTimeout(done, 3_000));
         assert.deepEqual(errors, []);
         assert.equal(server.requests.length, 1);
     } finally {
