@@ -217,7 +217,7 @@ export class BrokerClient {
             return;
         }
         if (!response.ok) {
-            await this.#refused(response);
+            await this.#refused(response, connection);
             return;
         }
         const type = response.headers.get('Content-Type') ?? '';
@@ -274,12 +274,15 @@ export class BrokerClient {
         }
     }
 
-    async #refused(response) {
+    async #refused(response, connection) {
         let body;
         try {
             body = await response.text();
         } catch {
             body = undefined;
+        }
+        if (connection !== this.#connection) {
+            return; // closed, or given up by the watchdog, while the body was read
         }
         const reason = parseJson(body)?.error ?? response.statusText;
         const status = response.status;
