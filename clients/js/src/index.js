@@ -106,6 +106,13 @@ export class BrokerClient {
         this.#fetch = options.fetch ?? ((...args) => globalThis.fetch(...args));
         this.#random = options.random ?? Math.random;
         this.#lastEventId = this.#options.lastEventId === undefined ? undefined : String(this.#options.lastEventId);
+        // The client owns the request's signal (it aborts to reconnect); a caller's signal closes the client.
+        const signal = this.#init.signal;
+        if (signal?.aborted) {
+            this.#readyState = CLOSED;
+            return;
+        }
+        signal?.addEventListener('abort', () => this.close(), { once: true });
         this.#connect();
     }
 

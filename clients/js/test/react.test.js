@@ -1,19 +1,19 @@
-// The React hooks (./react entry point) with react-test-renderer: components follow the client's state, and a
-// component watching one name does not re-render for others.
+// The React hooks (./react entry point) with react-test-renderer: components follow the client's state, given the
+// client or under a BrokerProvider, and a component watching one name does not re-render for others.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createElement } from 'react';
 import TestRenderer from 'react-test-renderer';
 import { BrokerClient } from '@broker-dev/client';
-import { useBrokerEvent, useBrokerState } from '@broker-dev/client/react';
+import { BrokerProvider, useBrokerEvent, useBrokerState } from '@broker-dev/client/react';
 import { waitUntil } from './support/broker.js';
 import { scriptedServer, stream } from './support/scripted-server.js';
 
 globalThis.IS_REACT_ACT_ENVIRONMENT = true;
 const { act, create } = TestRenderer;
 
-test('useBrokerEvent and useBrokerState render the latest events', async () => {
+test('useBrokerEvent and useBrokerState render the latest events, with a client or a BrokerProvider', async () => {
     let send;
     const server = await scriptedServer([(request, response) => {
         stream(response);
@@ -28,17 +28,18 @@ test('useBrokerEvent and useBrokerState render the latest events', async () => {
     }
     function Other() {
         renders.other++;
-        const other = useBrokerEvent(client, 'other');
+        const other = useBrokerEvent('other'); // the client of the BrokerProvider
         return createElement('p', null, other ? `other ${other.data}` : 'no other yet');
     }
     function Names() {
-        const state = useBrokerState(client);
+        const state = useBrokerState(); // the client of the BrokerProvider
         return createElement('p', null, Object.keys(state).join(','));
     }
     let root;
     try {
         await act(() => {
-            root = create(createElement('div', null, createElement(Score), createElement(Other), createElement(Names)));
+            root = create(createElement(BrokerProvider, { client },
+                createElement('div', null, createElement(Score), createElement(Other), createElement(Names))));
         });
         const texts = () => root.root.findAllByType('p').map((p) => p.children.join(''));
         assert.deepEqual(texts(), ['no score yet', 'no other yet', '']);

@@ -152,6 +152,24 @@ test('back-off without server help: full jitter below a ceiling that doubles up 
     }
 });
 
+test('aborting the signal of init closes the client', async () => {
+    const server = await scriptedServer([(request, response) => stream(response, 'id:1\nevent:a\ndata:1\n\n')]);
+    const controller = new AbortController();
+    const client = new BrokerClient(server.url, { signal: controller.signal }, { initialRetryMs: 10 });
+    const { received, errors } = collect(client);
+    try {
+        await waitUntil(() => received.length === 1, 10_000, 'the event');
+        controller.abort();
+        assert.equal(client.readyState, BrokerClient.CLOSED);
+        await new Promise((done) => setTimeout(done, 200));
+        assert.deepEqual(errors, []);
+        assert.equal(server.requests.length, 1, 'no reconnect');
+    } finally {
+        client.close();
+        await server.close();
+    }
+});
+
 test('close() leaves no timer, request or stream behind: the process exits by itself', async () => {
     const server = await scriptedServer([(request, response) => stream(response, 'id:1\nevent:tick\ndata:1\n\n')]);
     const retrying = await scriptedServer([errorAnswer(503)]);

@@ -2,7 +2,7 @@
 // reject misuse.
 import BrokerClient, { BrokerClient as Named, BrokerError, basic, bearer, insert, login, verify } from '@broker-dev/client';
 import type { BrokerState, BrokerStateEntry } from '@broker-dev/client';
-import { useBrokerEvent, useBrokerState } from '@broker-dev/client/react';
+import { BrokerProvider, useBrokerClient, useBrokerEvent, useBrokerState } from '@broker-dev/client/react';
 
 const same: typeof Named = BrokerClient;
 const client = new BrokerClient('https://broker.example/sse', { headers: bearer('jwt') }, {
@@ -48,9 +48,12 @@ async function helpers(): Promise<void> {
 function hooks(): void {
     const all: BrokerState = useBrokerState(client);
     const one: BrokerStateEntry | undefined = useBrokerEvent(client, 'score');
-    // @ts-expect-error: the hook needs the client
-    useBrokerEvent('score');
-    console.log(all, one);
+    const fromProvider: BrokerStateEntry | undefined = useBrokerEvent('score');
+    const provided: BrokerClient = useBrokerClient();
+    const whole: BrokerState = useBrokerState();
+    // @ts-expect-error: a name is needed
+    useBrokerEvent(client);
+    console.log(all, one, fromProvider, provided, whole, BrokerProvider({ client }));
 }
 
 console.log(helpers, hooks);
