@@ -48,12 +48,13 @@ test('parses the stream fed byte by byte', () => {
     assert.deepEqual(parseChunks([...STREAM].map((byte) => Uint8Array.of(byte))), EXPECTED);
 });
 
-test('parses the stream split at every point, and at every pair of points', () => {
+test('parses the stream split at every point, and at every pair of points up to 16 bytes apart', () => {
     for (let i = 0; i <= STREAM.length; i++) {
         assert.deepEqual(parseChunks([STREAM.subarray(0, i), STREAM.subarray(i)]), EXPECTED, `split at ${i}`);
     }
+    // A short middle chunk: a CR, part of a character or a lone LF between two others.
     for (let i = 0; i <= STREAM.length; i++) {
-        for (let j = i; j <= STREAM.length; j++) {
+        for (let j = i; j <= Math.min(i + 16, STREAM.length); j++) {
             const chunks = [STREAM.subarray(0, i), STREAM.subarray(i, j), STREAM.subarray(j)];
             const result = parseChunks(chunks);
             if (!isDeepStrictEqual(result, EXPECTED)) {

@@ -23,6 +23,7 @@ export async function scriptedServer(handlers) {
                 response.destroy();
             }
             server.close();
+            server.closeAllConnections();
             await once(server, 'close');
         },
     };
