@@ -41,7 +41,7 @@ export declare class BrokerError extends Error {
     readonly name: 'BrokerError';
     /** HTTP status when the server answered (401: bad or revoked credential; the client then stops). */
     status?: number;
-    /** `'http'`, `'network'`, `'eof'`, `'watchdog'` or `'content-type'`. */
+    /** `'http'`, `'network'`, `'eof'`, `'watchdog'`, `'content-type'` or `'request'` (invalid headers). */
     code?: string;
     /** Whether the client goes on reconnecting after this error. */
     retrying: boolean;

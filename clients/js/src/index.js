@@ -58,6 +58,14 @@ function parseJson(text) {
     }
 }
 
+function originOf(url) {
+    try {
+        return new URL(url, globalThis.location?.href).origin;
+    } catch {
+        return '';
+    }
+}
+
 /** Ids are decimal integers that strictly increase within a tenant; compare them without losing precision. */
 function isNewer(id, last) {
     if (last === undefined || !/^[0-9]+$/.test(id) || !/^[0-9]+$/.test(last)) {
@@ -200,10 +208,22 @@ export class BrokerClient {
         this.#readyState = CONNECTING;
         this.#armWatchdog(connection);
 
-        const headers = new Headers(this.#init.headers);
-        headers.set('Accept', 'text/event-stream');
-        if (this.#lastEventId !== undefined) {
-            headers.set('Last-Event-ID', this.#lastEventId);
+        // Asynchronous from here on, as EventSource is: handlers set right after the constructor see every error.
+        await null;
+        if (connection !== this.#connection) {
+            return;
+        }
+        let headers;
+        try {
+            headers = new Headers(this.#init.headers);
+            headers.set('Accept', 'text/event-stream');
+            if (this.#lastEventId !== undefined) {
+                headers.set('Last-Event-ID', this.#lastEventId);
+            }
+        } catch (cause) {
+            // Headers that are no valid header values will not become valid by asking again.
+            this.#fail(new BrokerError(`invalid request headers: ${cause?.message ?? cause}`, { code: 'request', cause }));
+            return;
         }
         let response;
         try {
@@ -242,7 +262,7 @@ export class BrokerClient {
         if (connection !== this.#connection) {
             return; // closed by an open handler
         }
-        const origin = new URL(response.url || this.#url, globalThis.location?.href).origin;
+        const origin = originOf(response.url || this.#url);
         const parser = new SseParser({
             onEvent: (event) => {
                 if (connection === this.#connection) {

@@ -139,6 +139,22 @@ test('a 403, or a 200 that is no event stream, stops the client for good', async
     }
 });
 
+test('headers that are no valid header values stop the client, reported to handlers set after the constructor', async () => {
+    const server = await scriptedServer([(request, response) => stream(response)]);
+    const client = new BrokerClient(server.url, { headers: { 'X-Broken': 'a\nb' } }, { initialRetryMs: 10 });
+    const { errors } = collect(client);
+    try {
+        await waitUntil(() => errors.length === 1, 10_000, 'the error');
+        assert.equal(errors[0].code, 'request');
+        assert.equal(errors[0].retrying, false);
+        assert.equal(client.readyState, BrokerClient.CLOSED);
+        assert.equal(server.requests.length, 0);
+    } finally {
+        client.close();
+        await server.close();
+    }
+});
+
 test('back-off without server help: full jitter below a ceiling that doubles up to maxRetryMs', async () => {
     // random() = 0 makes every wait 0 ms whatever the base: many attempts in little time prove the jitter is
     // drawn from random() (a fixed 60 s base would otherwise allow one attempt only).
