@@ -2,9 +2,14 @@
 // broker-client, the helpers, and a 401 that stops the client.
 
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import BrokerClientDefault, { BrokerClient, BrokerError, basic, insert, login, verify } from '../src/index.js';
-import { startBroker, newUser, waitUntil } from './support/broker.js';
+import { startBroker, newUser, tempDir, waitUntil } from './support/broker.js';
 import { chunkings, parseChunks } from './support/chunks.js';
 
 let broker;
@@ -116,6 +121,37 @@ test('drop-in for broker-client: default export, listeners get MessageEvents wit
         client.close();
     }
     assert.equal(client.readyState, BrokerClient.CLOSED);
+});
+
+test('the server\'s own broker-client probe runs unchanged with this package in place of broker-client', async () => {
+    // The script the server's BrokerClientCompatibilityTest runs against broker-client 0.0.8, here importing this
+    // package under broker-client's name.
+    const probe = fileURLToPath(new URL(
+        '../../../broker-server/src/test/resources/node/broker-client-probe.mjs', import.meta.url));
+    const dir = tempDir('broker-js-probe-');
+    mkdirSync(join(dir, 'broker-client'));
+    const client = pathToFileURL(fileURLToPath(new URL('../src/index.js', import.meta.url))).href;
+    writeFileSync(join(dir, 'broker-client', 'index.js'), `export { default } from ${JSON.stringify(client)};\n`);
+    writeFileSync(join(dir, 'package.json'), '{"private":true,"type":"module"}\n');
+    copyFileSync(probe, join(dir, 'broker-client-probe.mjs'));
+
+    const user = await newUser(broker);
+    const status = await insert(broker.url, user.jwt, 'status', { s: 'é😀' });
+    const greeting = await insert(broker.url, user.jwt, 'greeting', { n: 2 });
+    const run = promisify(execFile)(process.execPath,
+        ['broker-client-probe.mjs', `${broker.url}/sse`, user.jwt, '3', '15000', 'greeting', 'status', 'live'],
+        { cwd: dir });
+    // The live event goes in once the snapshot is out; inserting it early would only put it in the snapshot.
+    const lines = [];
+    run.child.stdout.on('data', (text) => lines.push(...String(text).trim().split('\n')));
+    await waitUntil(() => lines.length >= 2, 10_000, 'the snapshot from the probe');
+    const live = await insert(broker.url, user.jwt, 'live', [1]);
+    const { stdout } = await run;
+    assert.deepEqual(stdout.trim().split('\n').map((line) => JSON.parse(line)), [
+        { event: 'status', data: '{"s":"\\u00E9\\uD83D\\uDE00"}', lastEventId: status.id },
+        { event: 'greeting', data: '{"n":2}', lastEventId: greeting.id },
+        { event: 'live', data: '[1]', lastEventId: live.id },
+    ]);
 });
 
 test('state changes notify subscribers with a new snapshot; unchanged state keeps its identity', async () => {
