@@ -93,6 +93,9 @@ abstract class Scenario {
         ClientTls.Counts counts = client.tlsCounts();
         if (counts != null) {
             result.put("tls", target.tls().h2Streams() > 0 ? "h2" : "http/1.1");
+            if (target.tls().h2Streams() > 0) {
+                result.put("h2_streams", target.tls().h2Streams());
+            }
             result.put("tls_negotiated", target.tls().negotiated);
             counts.put(result, "");
         }
