@@ -153,7 +153,9 @@ make_certificate() { # a self-signed EC certificate for localhost and 127.0.0.1,
   echo "load generator JVM flags: $BENCH_JAVA_OPTS"
   echo "nginx: $(nginx -v 2>&1 | cut -d/ -f2), nchan $(dpkg-query -W -f='${Version}' libnginx-mod-nchan 2>/dev/null || echo '?'), $NCHAN_WORKERS workers"
   echo "open files limit: $(ulimit -n)"
-  [[ $TLS == 1 ]] && echo "tls: TLS 1.3, $TLS_CIPHER (nginx pinned; Broker and the client on BoringSSL's default order), $(openssl version)"
+  if [[ $TLS == 1 ]]; then
+    echo "tls: TLS 1.3, $TLS_CIPHER (nginx pinned; Broker and the client on BoringSSL's default order), $(openssl version)"
+  fi
 } | tee "$WORK/machine.txt" >&2
 
 # The numbers are only worth something on a quiet machine: wait (bounded) for the load average to drop.
@@ -209,7 +211,7 @@ bench() { # label target mode flags...  (a label starting with tls- or h2- goes 
     broker/*) url=http://127.0.0.1:$BROKER_PORT; pid=$BROKER_PID ;;
     *) url=http://127.0.0.1:$NCHAN_PORT; pid=$NGINX_PID ;;
   esac
-  [[ $url == https* ]] && tls=(--ca "$CERTS/cert.pem" --sni localhost)
+  if [[ $url == https* ]]; then tls=(--ca "$CERTS/cert.pem" --sni localhost); fi
   # shellcheck disable=SC2086
   if BENCH_ADMIN_TOKEN=$ADMIN_TOKEN java $BENCH_JAVA_OPTS -jar "$BENCH_JAR" "$mode" --target "$target" --url "$url" \
       --server-pid "$pid" --label "$label" "${tls[@]}" "$@" >"$WORK/$label-$target.out" 2>"$WORK/$label-$target.err"; then
