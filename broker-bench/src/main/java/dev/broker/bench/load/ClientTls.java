@@ -22,6 +22,7 @@ import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
@@ -122,6 +123,9 @@ final class ClientTls {
      */
     SslHandler newHandler(ByteBufAllocator alloc, boolean subscriber) {
         SslHandler handler = (subscriber ? subscribers : publishers).newHandler(alloc, sni, port);
+        // A storm of handshakes on two busy cores can take longer than Netty's 10 s default: give up only when the
+        // subscriber itself would (its open timeout), so a slow server is measured as slow, not as failing.
+        handler.setHandshakeTimeout(LoadClient.OPEN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
         handler.handshakeFuture().addListener(f -> {
             if (!f.isSuccess()) {
                 failures.increment();
