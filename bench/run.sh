@@ -3,16 +3,22 @@
 #
 #   bench/run.sh              the full comparison (~8 minutes on 2 cores; heavy: 15,000 connections)
 #   QUICK=1 bench/run.sh      the same scenarios at tiny sizes (~2 minutes), to check the machinery
+#   TLS=0 bench/run.sh        plain HTTP only (by default the TLS and HTTP/2 scenarios run too, ~6 minutes more)
 #
 # What it does, from a clean checkout: installs nginx + Nchan with apt (apt-get update first), builds the jars, starts
 # Broker (broker-server/target/broker.jar with fresh strong secrets and a temporary database) and nginx (with
 # bench/nchan.conf) on loopback ports, runs every scenario against each server in turn, prints one table with both
 # servers and the ratio, and stops everything it started. Results and logs stay in $WORK (printed at the end).
+# Over TLS, a second Broker (--secure) and a second nginx (listen ... ssl) serve a self-signed certificate for
+# localhost/127.0.0.1 made for the run with openssl: TLS 1.3 only, the same cipher suite on both (TLS_CIPHER).
 #
 # Environment knobs: BROKER_JAR (another build to measure), BROKER_PORT (28080), NCHAN_PORT (28081), NCHAN_WORKERS (2), BROKER_JAVA_OPTS (default: the README's
 # run command), BENCH_JAVA_OPTS (load generator JVM), PROFILE=1 (record a JFR profile of Broker and summarise its
 # hot methods), SKIP_APT=1, SKIP_BUILD=1, LOAD_MAX (1.5: the load average to wait for before starting), ONLY (a
-# space-separated list of scenario labels to run), TARGETS ("broker nchan"; one of them to measure only that).
+# space-separated list of scenario labels to run), TARGETS ("broker nchan"; one of them to measure only that),
+# TLS (1: also the TLS and HTTP/2 scenarios), BROKER_TLS_PORT (28443), NCHAN_TLS_PORT (28444), TLS_CIPHER
+# (TLS_AES_128_GCM_SHA256: the suite BoringSSL, in Broker and in the load generator, always prefers; nginx is
+# pinned to it, since BoringSSL cannot be restricted to another TLS 1.3 suite).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -26,6 +32,10 @@ BENCH_JAVA_OPTS=${BENCH_JAVA_OPTS:--Xms1g -Xmx1g -XX:+UseParallelGC}
 LOAD_MAX=${LOAD_MAX:-1.5}
 ONLY=${ONLY:-}
 TARGETS=${TARGETS:-broker nchan}
+TLS=${TLS:-1}
+BROKER_TLS_PORT=${BROKER_TLS_PORT:-28443}
+NCHAN_TLS_PORT=${NCHAN_TLS_PORT:-28444}
+TLS_CIPHER=${TLS_CIPHER:-TLS_AES_128_GCM_SHA256}
 WORK=$(mktemp -d /tmp/broker-bench.XXXXXX)
 RESULTS=$WORK/results.txt
 BENCH_JAR=$ROOT/broker-bench/target/broker-bench.jar
@@ -78,33 +88,57 @@ wait_for_port() { # port pid what
 }
 
 BROKER_PID=
-start_broker() {
-  local jfr=()
-  [[ ${PROFILE:-0} == 1 ]] && jfr=("-XX:StartFlightRecording=filename=$WORK/broker.jfr,settings=profile")
-  rm -rf "$WORK/broker-db"
+BROKER_TLS_PID=
+start_broker() { # [tls]: the --secure instance, with the run's certificate
+  local name=broker port=$BROKER_PORT tls=() jfr=()
+  if [[ ${1:-} == tls ]]; then name=broker-tls; port=$BROKER_TLS_PORT; tls=(--secure --certs "$CERTS"); fi
+  [[ ${PROFILE:-0} == 1 ]] && jfr=("-XX:StartFlightRecording=filename=$WORK/$name.jfr,settings=profile")
+  rm -rf "$WORK/$name-db"
   # shellcheck disable=SC2086 # BROKER_JAVA_OPTS is a list of flags
   # The load generator spreads up to 15,000 connections over 16 source addresses (~940 each, more while a
   # scenario's closed connections drain into the next): the per-address cap (1,000) is not what is measured.
   BROKER_ADMIN_TOKEN=$ADMIN_TOKEN BROKER_JWT_SECRET=$JWT_SECRET \
-    java $BROKER_JAVA_OPTS "${jfr[@]}" -jar "$BROKER_JAR" --bind 127.0.0.1 --port "$BROKER_PORT" \
-    --db "$WORK/broker-db" --max_connections_per_ip 0 >>"$WORK/broker.log" 2>&1 &
-  BROKER_PID=$!
-  PIDS+=("$BROKER_PID")
-  wait_for_port "$BROKER_PORT" "$BROKER_PID" broker
-  log "Broker pid $BROKER_PID on 127.0.0.1:$BROKER_PORT"
+    java $BROKER_JAVA_OPTS "${jfr[@]}" -jar "$BROKER_JAR" --bind 127.0.0.1 --port "$port" "${tls[@]}" \
+    --db "$WORK/$name-db" --max_connections_per_ip 0 >>"$WORK/$name.log" 2>&1 &
+  local pid=$!
+  PIDS+=("$pid")
+  wait_for_port "$port" "$pid" "$name"
+  if [[ $name == broker ]]; then BROKER_PID=$pid; else BROKER_TLS_PID=$pid; fi
+  log "Broker ($name) pid $pid on 127.0.0.1:$port"
 }
 
 NGINX_PID=
-start_nchan() {
-  local prefix=$WORK/nginx
+NGINX_TLS_PID=
+start_nchan() { # [tls]: the instance with "listen ... ssl", the run's certificate, TLS 1.3 and TLS_CIPHER only
+  local name=nginx port=$NCHAN_PORT ssl=
+  if [[ ${1:-} == tls ]]; then name=nginx-tls; port=$NCHAN_TLS_PORT; ssl=ssl; fi
+  local prefix=$WORK/$name
   mkdir -p "$prefix"
-  sed -e "s|@PORT@|$NCHAN_PORT|g; s|@PREFIX@|$prefix|g; s|@WORKERS@|$NCHAN_WORKERS|g" \
+  sed -e "s|@PORT@|$port|g; s|@PREFIX@|$prefix|g; s|@WORKERS@|$NCHAN_WORKERS|g; s|@SSL@|$ssl|g" \
     "$ROOT/bench/nchan.conf" >"$prefix/nginx.conf"
-  nginx -p "$prefix" -c "$prefix/nginx.conf" -g 'daemon off;' >>"$WORK/nginx.log" 2>&1 &
-  NGINX_PID=$!
-  PIDS+=("$NGINX_PID")
-  wait_for_port "$NCHAN_PORT" "$NGINX_PID" nginx
-  log "nginx (Nchan) pid $NGINX_PID on 127.0.0.1:$NCHAN_PORT, $NCHAN_WORKERS workers"
+  if [[ -n $ssl ]]; then
+    # Resumption as Broker offers it: tickets (nginx's default) and a session cache.
+    printf '%s\n' "ssl_certificate $CERTS/cert.pem;" "ssl_certificate_key $CERTS/key.pem;" \
+      "ssl_protocols TLSv1.3;" "ssl_conf_command Ciphersuites $TLS_CIPHER;" \
+      "ssl_session_cache shared:bench:64m;" "ssl_session_timeout 1h;" >"$prefix/tls.conf"
+  else
+    : >"$prefix/tls.conf"
+  fi
+  nginx -p "$prefix" -c "$prefix/nginx.conf" -g 'daemon off;' >>"$WORK/$name.log" 2>&1 &
+  local pid=$!
+  PIDS+=("$pid")
+  wait_for_port "$port" "$pid" "$name"
+  if [[ $name == nginx ]]; then NGINX_PID=$pid; else NGINX_TLS_PID=$pid; fi
+  log "nginx (Nchan, $name) pid $pid on 127.0.0.1:$port, $NCHAN_WORKERS workers"
+}
+
+CERTS=$WORK/certs
+make_certificate() { # a self-signed EC certificate for localhost and 127.0.0.1, for this run only
+  command -v openssl >/dev/null || { echo "TLS scenarios need openssl (or run with TLS=0)" >&2; exit 1; }
+  mkdir -p "$CERTS"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
+    -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout "$CERTS/key.pem" -out "$CERTS/cert.pem" \
+    >"$WORK/openssl.log" 2>&1
 }
 
 # --- 4. the machine ------------------------------------------------------------------------------------------------
@@ -119,6 +153,9 @@ start_nchan() {
   echo "load generator JVM flags: $BENCH_JAVA_OPTS"
   echo "nginx: $(nginx -v 2>&1 | cut -d/ -f2), nchan $(dpkg-query -W -f='${Version}' libnginx-mod-nchan 2>/dev/null || echo '?'), $NCHAN_WORKERS workers"
   echo "open files limit: $(ulimit -n)"
+  if [[ $TLS == 1 ]]; then
+    echo "tls: TLS 1.3, $TLS_CIPHER (nginx pinned; Broker and the client on BoringSSL's default order), $(openssl version)"
+  fi
 } | tee "$WORK/machine.txt" >&2
 
 # The numbers are only worth something on a quiet machine: wait (bounded) for the load average to drop.
@@ -132,6 +169,11 @@ echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$WORK/m
 
 start_broker
 start_nchan
+if [[ $TLS == 1 ]]; then
+  make_certificate
+  start_broker tls
+  start_nchan tls
+fi
 
 # --- 5. the scenarios ----------------------------------------------------------------------------------------------
 if [[ $QUICK == 1 ]]; then
@@ -144,6 +186,7 @@ if [[ $QUICK == 1 ]]; then
   REC=(--subs 1000 --names 100 --missed 10)
   WARM_F=(--subs 100 --rate 100 --duration 1 --warmup 0)
   WARM_I=(--conns 8 --pipeline 4 --duration 1 --warmup 0)
+  H2=(--subs 1000 --h2-streams-per-conn 100 --rate 10 --duration 3 --warmup 1)
 else
   IDLE=(--conns 15000 --hold 10 --settle 3)
   F1=(--subs 1000 --rate 100 --duration 10 --warmup 3 --threads 2)
@@ -154,17 +197,24 @@ else
   REC=(--subs 10000 --names 100 --missed 10 --threads 2)
   WARM_F=(--subs 1000 --rate 1000 --duration 6 --warmup 0 --threads 2)
   WARM_I=(--conns 64 --pipeline 16 --duration 6 --warmup 0)
+  H2=(--subs 10000 --h2-streams-per-conn 100 --rate 10 --duration 10 --warmup 3 --threads 2)
 fi
 
-bench() { # label target mode flags...
+bench() { # label target mode flags...  (a label starting with tls- or h2- goes to the TLS instances)
   local label=$1 target=$2 mode=$3
   shift 3
   if [[ -n $ONLY && " $ONLY " != *" $label "* ]]; then return 0; fi
-  local url pid
-  if [[ $target == broker ]]; then url=http://127.0.0.1:$BROKER_PORT; pid=$BROKER_PID; else url=http://127.0.0.1:$NCHAN_PORT; pid=$NGINX_PID; fi
+  local url pid tls=()
+  case $target/$label in
+    broker/tls-* | broker/h2-*) url=https://127.0.0.1:$BROKER_TLS_PORT; pid=$BROKER_TLS_PID ;;
+    nchan/tls-* | nchan/h2-*) url=https://127.0.0.1:$NCHAN_TLS_PORT; pid=$NGINX_TLS_PID ;;
+    broker/*) url=http://127.0.0.1:$BROKER_PORT; pid=$BROKER_PID ;;
+    *) url=http://127.0.0.1:$NCHAN_PORT; pid=$NGINX_PID ;;
+  esac
+  if [[ $url == https* ]]; then tls=(--ca "$CERTS/cert.pem" --sni localhost); fi
   # shellcheck disable=SC2086
   if BENCH_ADMIN_TOKEN=$ADMIN_TOKEN java $BENCH_JAVA_OPTS -jar "$BENCH_JAR" "$mode" --target "$target" --url "$url" \
-      --server-pid "$pid" --label "$label" "$@" >"$WORK/$label-$target.out" 2>"$WORK/$label-$target.err"; then
+      --server-pid "$pid" --label "$label" "${tls[@]}" "$@" >"$WORK/$label-$target.out" 2>"$WORK/$label-$target.err"; then
     grep '^RESULT ' "$WORK/$label-$target.out" | tee -a "$RESULTS" >&2
   else
     log "$label against $target failed:"; tail -5 "$WORK/$label-$target.err" >&2
@@ -196,6 +246,21 @@ both inserts-64 inserts "${INS[@]}"
 both inserts-64-p16 inserts "${INS[@]}" --pipeline 16
 both reconnect-10k reconnect "${REC[@]}"
 
+tls_scenarios() { # the same scenarios over TLS (HTTP/1.1), then HTTP/2 streams against Broker
+  both tls-idle-15k idle "${IDLE[@]}"          # first, on the fresh TLS instances
+  both tls-warmup-fanout fanout "${WARM_F[@]}"
+  both tls-warmup-inserts inserts "${WARM_I[@]}"
+  both tls-fanout-1k-100 fanout "${F1[@]}"
+  both tls-fanout-10k-10 fanout "${F2[@]}"
+  both tls-inserts-64 inserts "${INS[@]}"
+  both tls-reconnect-10k reconnect "${REC[@]}"
+  if [[ " $TARGETS " == *" broker "* ]]; then
+    log "== h2-100x100"
+    bench h2-100x100 broker fanout "${H2[@]}"
+  fi
+}
+if [[ $TLS == 1 ]]; then tls_scenarios; fi
+
 # --- 6. the table --------------------------------------------------------------------------------------------------
 echo
 cat "$WORK/machine.txt"
@@ -203,14 +268,18 @@ echo
 java -jar "$BENCH_JAR" report "$RESULTS" | tee "$WORK/table.md"
 
 if [[ ${PROFILE:-0} == 1 ]]; then
-  kill -TERM "$BROKER_PID"; wait "$BROKER_PID" 2>/dev/null || true
-  if [[ -e $WORK/broker.jfr ]]; then
-    echo
-    echo "Broker's hottest methods (top frames of jdk.ExecutionSample, whole run):"
-    jfr print --events jdk.ExecutionSample "$WORK/broker.jfr" \
-      | awk '/stackTrace = \[/ { getline; sub(/^[ \t]+/, ""); sub(/line:.*/, ""); print }' \
-      | sort | uniq -c | sort -rn | head -25 | tee "$WORK/hot-methods.txt"
-  fi
+  for name in broker broker-tls; do
+    pid=$BROKER_PID; [[ $name == broker-tls ]] && pid=$BROKER_TLS_PID
+    [[ -n $pid ]] || continue
+    kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+    if [[ -e $WORK/$name.jfr ]]; then
+      echo
+      echo "Broker's ($name) hottest methods (top frames of jdk.ExecutionSample, whole run):"
+      jfr print --events jdk.ExecutionSample "$WORK/$name.jfr" \
+        | awk '/stackTrace = \[/ { getline; sub(/^[ \t]+/, ""); sub(/line:.*/, ""); print }' \
+        | sort | uniq -c | sort -rn | head -25 | tee "$WORK/hot-methods-$name.txt"
+    fi
+  done
 fi
 echo
 echo "results, logs and the table: $WORK"

@@ -26,18 +26,24 @@ final class BrokerTarget implements Target {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final InetSocketAddress address;
+    private final ClientTls tls;
     private final String adminToken;
     private final String auth;
-    private final HttpClient http = HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5))
-            .build();
+    private final HttpClient http;
 
-    BrokerTarget(InetSocketAddress address, String adminToken, String auth) {
+    BrokerTarget(InetSocketAddress address, ClientTls tls, String adminToken, String auth) {
         if (!auth.equals("bearer") && !auth.equals("basic")) {
             throw new IllegalArgumentException("--auth must be bearer or basic, not " + auth);
         }
         this.address = address;
+        this.tls = tls;
+        HttpClient.Builder http = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(5));
+        if (tls != null) {
+            http.sslContext(tls.jdkContext());
+        }
+        this.http = http.build();
         this.adminToken = adminToken;
         this.auth = auth;
     }
@@ -50,6 +56,11 @@ final class BrokerTarget implements Target {
     @Override
     public InetSocketAddress address() {
         return address;
+    }
+
+    @Override
+    public ClientTls tls() {
+        return tls;
     }
 
     @Override
@@ -109,7 +120,7 @@ final class BrokerTarget implements Target {
     }
 
     private String post(String path, String body) throws IOException, InterruptedException {
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + address.getHostString() + ":"
+        HttpRequest request = HttpRequest.newBuilder(URI.create((tls == null ? "http://" : "https://") + address.getHostString() + ":"
                         + address.getPort() + path))
                 .timeout(Duration.ofSeconds(30))
                 .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8))

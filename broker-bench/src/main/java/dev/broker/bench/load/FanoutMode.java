@@ -79,6 +79,7 @@ final class FanoutMode extends Scenario {
             log(String.format("%d open, %d failed in %.2f s%s", open.opened(), open.failed(), open.nanos() / 1e9,
                     open.firstFailure() == null ? "" : " (" + open.firstFailure() + ")"));
             result.put("subs_open", open.opened()).put("connect_s", open.nanos() / 1e9);
+            putTls(result, client);
             Thread.sleep(500); // let the servers finish the streams' hand-off (snapshot → live)
 
             Publishers publishers = Publishers.open(client, pubConns, depth).get(10, TimeUnit.SECONDS);

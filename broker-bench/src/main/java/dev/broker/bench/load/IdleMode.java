@@ -51,6 +51,7 @@ final class IdleMode extends Scenario {
             log(String.format("%d open, %d failed in %.2f s%s", open.opened(), open.failed(), open.nanos() / 1e9,
                     open.firstFailure() == null ? "" : " (" + open.firstFailure() + ")"));
             result.put("conns_open", open.opened()).put("connect_s", open.nanos() / 1e9);
+            putTls(result, client);
             Thread.sleep((long) (settle * 1000));
             ProcStats.Sample connected = serverSample();
             log(String.format("holding for %.1f s", hold));

@@ -104,6 +104,7 @@ final class InsertsMode extends Scenario {
                     .put("inserts_per_s", counts[0] / duration)
                     .latencies("latency", latency);
             putServerCpu(result, before, after, counts[0], "inserts");
+            putTls(result, client);
             putClientCpu(result, clientBefore, clientAfter);
             putMachine(result, machineBefore, machineAfter, before, after, clientBefore, clientAfter);
             return result;

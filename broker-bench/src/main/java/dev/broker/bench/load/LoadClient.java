@@ -4,6 +4,8 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
@@ -17,6 +19,8 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.ImmediateEventExecutor;
+import io.netty.util.concurrent.Promise;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -34,6 +38,10 @@ import java.util.function.Function;
  * deliveries. Connections are spread over several source addresses (127.0.0.2, 127.0.0.3, ...) so that tens of
  * thousands of them never run out of ephemeral ports, and are closed with a reset (SO_LINGER 0), which leaves no
  * TIME_WAIT behind between scenarios.
+ *
+ * <p>With an {@code https://} target every connection starts with TLS ({@link ClientTls}); with
+ * {@code --h2-streams-per-conn N} subscribers are HTTP/2 streams, N to a connection ({@link H2Connections}), while
+ * publishers stay on HTTP/1.1 over TLS.
  */
 public final class LoadClient implements AutoCloseable {
 
@@ -48,6 +56,8 @@ public final class LoadClient implements AutoCloseable {
     private final boolean epoll;
     private final List<InetAddress> sources = new ArrayList<>();
     private final AtomicInteger nextSource = new AtomicInteger();
+    private final ClientTls tls;
+    private final H2Connections h2;
 
     public LoadClient(Target target, int threads, int sourceAddresses) {
         this.target = target;
@@ -56,6 +66,8 @@ public final class LoadClient implements AutoCloseable {
         this.channelClass = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
         this.subscriberLoops = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("bench-sub", true), io);
         this.publisherLoops = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("bench-pub", true), io);
+        this.tls = target.tls();
+        this.h2 = tls != null && tls.h2Streams() > 0 ? new H2Connections(this, subscriberLoops, tls) : null;
         byte[] serverAddress = target.address().getAddress().getAddress();
         try {
             if (serverAddress.length == 4 && serverAddress[0] == 127) {
@@ -91,6 +103,46 @@ public final class LoadClient implements AutoCloseable {
             bootstrap.option(EpollChannelOption.IP_BIND_ADDRESS_NO_PORT, true);
         }
         return bootstrap;
+    }
+
+    /** {@code handler} behind TLS when the target is {@code https://}, else itself. */
+    ChannelHandler secured(ChannelHandler handler, boolean subscriber) {
+        if (tls == null) {
+            return handler;
+        }
+        return new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                ch.pipeline().addLast(tls.newHandler(ch.alloc(), subscriber), handler);
+            }
+        };
+    }
+
+    /** Handshakes so far (null for plain HTTP). */
+    ClientTls.Counts tlsCounts() {
+        return tls == null ? null : tls.counts();
+    }
+
+    /** One subscriber's channel: a connection of its own, or a stream of a shared HTTP/2 connection. */
+    private Promise<Channel> openSubscriber(SseHandler handler) {
+        if (h2 != null) {
+            return h2.openStream(new ChannelInitializer<Channel>() {
+                @Override
+                protected void initChannel(Channel stream) {
+                    stream.pipeline().addLast(new H2StreamAdapter(), handler);
+                }
+            });
+        }
+        Promise<Channel> opened = ImmediateEventExecutor.INSTANCE.newPromise();
+        ChannelFuture connect = connect(bootstrap(subscriberLoops).handler(secured(handler, true)));
+        connect.addListener(f -> {
+            if (f.isSuccess()) {
+                opened.trySuccess(connect.channel());
+            } else {
+                opened.tryFailure(f.cause());
+            }
+        });
+        return opened;
     }
 
     ChannelFuture connect(Bootstrap bootstrap) {
@@ -133,14 +185,15 @@ public final class LoadClient implements AutoCloseable {
             }
             subscriber.dropping = false;
             SseHandler handler = new SseHandler(subscriber, listener, request.apply(subscriber));
-            ChannelFuture connect = connect(bootstrap(subscriberLoops).handler(handler));
+            Promise<Channel> connect = openSubscriber(handler);
             connect.addListener(f -> {
                 if (!f.isSuccess()) {
                     handler.opened.completeExceptionally(f.cause());
                 } else {
-                    connect.channel().eventLoop().schedule(() -> {
+                    Channel channel = connect.getNow();
+                    channel.eventLoop().schedule(() -> {
                         if (!handler.opened.isDone()) {
-                            connect.channel().close();
+                            channel.close();
                         }
                     }, OPEN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
                 }
@@ -212,6 +265,9 @@ public final class LoadClient implements AutoCloseable {
 
     @Override
     public void close() {
+        if (h2 != null) {
+            h2.close();
+        }
         subscriberLoops.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         publisherLoops.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     }

@@ -18,7 +18,7 @@ public final class LoadGenerator {
 
             target (all modes)
               --target broker|nchan      server kind (broker)
-              --url http://127.0.0.1:P   where it listens; loopback only (http://127.0.0.1:8080)
+              --url http://127.0.0.1:P   where it listens; loopback only (http://127.0.0.1:8080); https://… for TLS
               --admin-token T            Broker's admin token, to create the scenario's user (or BENCH_ADMIN_TOKEN)
               --auth bearer|basic        how Broker subscribers and publishers authenticate (bearer)
               --sub-path, --pub-path     Nchan's subscriber and publisher locations (/sub, /pub)
@@ -27,6 +27,12 @@ public final class LoadGenerator {
               --source-addresses N       spread connections over 127.0.0.2..N+1 (16)
               --connect-parallel N       connection attempts in flight at once (1000)
               --label NAME               tag for the RESULT line
+
+            TLS (with an https:// URL; OpenSSL via netty-tcnative, TLS 1.3 only, sessions resumed on reconnect)
+              --ca FILE                  PEM certificate to trust (the server's self-signed one); unset: trust any
+              --sni NAME                 server name sent and verified (localhost)
+              --tls-ciphers A,B          TLS 1.3 suites to offer (BoringSSL ignores this and offers its defaults)
+              --h2-streams-per-conn N    subscribers as HTTP/2 streams, N per connection (0: HTTP/1.1, one each)
 
             fanout     --subs 100 --rate 10 --duration 10 --warmup 2 --size 100 --drain 10 --pub-conns 16 --pipeline 4
             idle       --conns 100 --hold 10 --settle 2

@@ -14,11 +14,13 @@ import java.util.concurrent.ThreadLocalRandom;
 final class NchanTarget implements Target {
 
     private final InetSocketAddress address;
+    private final ClientTls tls;
     private final String subPath;
     private final String pubPath;
 
-    NchanTarget(InetSocketAddress address, String subPath, String pubPath) {
+    NchanTarget(InetSocketAddress address, ClientTls tls, String subPath, String pubPath) {
         this.address = address;
+        this.tls = tls;
         this.subPath = subPath;
         this.pubPath = pubPath;
     }
@@ -31,6 +33,11 @@ final class NchanTarget implements Target {
     @Override
     public InetSocketAddress address() {
         return address;
+    }
+
+    @Override
+    public ClientTls tls() {
+        return tls;
     }
 
     @Override

@@ -91,12 +91,12 @@ final class Publishers {
     private CompletableFuture<Void> connect() {
         CompletableFuture<Void> connected = new CompletableFuture<>();
         Connection connection = new Connection();
-        Bootstrap bootstrap = client.bootstrap(loop).handler(new io.netty.channel.ChannelInitializer<Channel>() {
+        Bootstrap bootstrap = client.bootstrap(loop).handler(client.secured(new io.netty.channel.ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
                 ch.pipeline().addLast(connection);
             }
-        });
+        }, false));
         client.connect(bootstrap).addListener(f -> {
             if (f.isSuccess()) {
                 loop.execute(() -> connections.add(connection));

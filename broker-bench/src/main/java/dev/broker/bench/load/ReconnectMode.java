@@ -52,16 +52,24 @@ final class ReconnectMode extends Scenario {
             publish(publishers, stream, names, 0, size);
 
             List<Subscriber> subscribers = subscribers(subs);
+            ProcStats.Sample initialBefore = serverSample();
+            ClientTls.Counts tlsBefore = client.tlsCounts();
             Round initial = round(client, subscribers, s -> null, names, timeout);
+            ProcStats.Sample initialAfter = serverSample();
             result.put("initial_all_s", initial.allSeconds);
+            // Over TLS the first round's handshakes are all full ones, the reconnects' resume: the server's CPU
+            // per connection in each round (the same snapshot served) tells the two kinds of handshake apart.
+            putPerConnection(result, "initial", initialBefore, initialAfter, client, tlsBefore, subs);
             log(String.format("initial snapshot: %d/%d complete in %.3f s", initial.complete, subs, initial.allSeconds));
 
             client.dropAll(subscribers);
             ProcStats.Sample before = serverSample();
             ProcStats.Sample clientBefore = self.sample();
             MachineStats.Sample machineBefore = MachineStats.sample();
+            tlsBefore = client.tlsCounts();
             Round snapshot = round(client, subscribers, s -> null, names, timeout);
             ProcStats.Sample after = serverSample();
+            putPerConnection(result, "snapshot", before, after, client, tlsBefore, subs);
             putMachine(result, machineBefore, MachineStats.sample(), before, after, clientBefore, self.sample());
             log(String.format("reconnect, snapshot: %d/%d complete in %.3f s", snapshot.complete, subs, snapshot.allSeconds));
             snapshot.put(result, "snapshot");
@@ -72,8 +80,10 @@ final class ReconnectMode extends Scenario {
             client.dropAll(subscribers);
             publish(publishers, stream, missed, names, size);
             before = serverSample();
+            tlsBefore = client.tlsCounts();
             Round resume = round(client, subscribers, Subscriber::lastEventId, missed, timeout);
             after = serverSample();
+            putPerConnection(result, "resume", before, after, client, tlsBefore, subs);
             log(String.format("reconnect with Last-Event-ID: %d/%d complete in %.3f s", resume.complete, subs, resume.allSeconds));
             resume.put(result, "resume");
             if (before != null) {
@@ -82,6 +92,25 @@ final class ReconnectMode extends Scenario {
             client.dropAll(subscribers);
             publishers.loop().submit(publishers::close).get();
             return result;
+        }
+    }
+
+    /**
+     * The server's CPU per connection over one round, and (over TLS) the round's handshakes, how many resumed,
+     * and the server's CPU per handshake.
+     */
+    private void putPerConnection(Result result, String prefix, ProcStats.Sample before, ProcStats.Sample after,
+                                  LoadClient client, ClientTls.Counts tlsBefore, int subs) {
+        double cpu = before == null ? -1 : after.cpuSince(before);
+        if (cpu >= 0) {
+            result.put(prefix + "_server_cpu_us_per_conn", cpu / subs * 1e6);
+        }
+        if (tlsBefore != null) {
+            ClientTls.Counts round = client.tlsCounts().since(tlsBefore);
+            round.put(result, prefix + "_");
+            if (cpu >= 0 && round.handshakes() > 0) {
+                result.put(prefix + "_server_cpu_us_per_handshake", cpu / round.handshakes() * 1e6);
+            }
         }
     }
 

@@ -64,6 +64,49 @@ public final class Report {
             new Row("reconnect-10k", "snapshot_server_cpu_s", "{subs} subs reconnect, snapshot: server CPU (s)", null),
             new Row("reconnect-10k", "resume_all_s", "{subs} subs reconnect with Last-Event-ID ({missed} missed): all served (s)", null));
 
+    /** The scenarios over TLS (labels tls-*, h2-*), goals from the TLS issue. */
+    private static final List<Row> TLS_ROWS = List.of(
+            new Row("tls-idle-15k", "rss_per_conn_bytes", "TLS: idle {conns} streams: server RSS growth per connection (bytes)",
+                    new Goal("(T3) ≤ 5120", (b, n) -> b <= 5120)),
+            new Row("tls-idle-15k", "connect_cpu_us_per_conn", "TLS: idle {conns} streams: server CPU to open one (µs)", null),
+            new Row("tls-idle-15k", "connect_s", "TLS: idle {conns} streams: time to open them all (s)", null),
+            new Row("tls-fanout-1k-100", "server_cpu_s_per_M_deliveries", "TLS: {subs} subs × {rate} ev/s: server CPU s per 1M deliveries",
+                    new Goal("(T1) ratio ≤ 0.5", (b, n) -> b / n <= 0.5)),
+            new Row("tls-fanout-1k-100", "delivered_frac", "TLS: {subs} subs × {rate} ev/s: delivered", null),
+            new Row("tls-fanout-1k-100", "latency_p99_ms", "TLS: {subs} subs × {rate} ev/s: latency p99 (ms)", null),
+            new Row("tls-fanout-10k-10", "delivered_frac", "TLS: {subs} subs × {rate} ev/s: delivered",
+                    new Goal("(T2) ≥ 0.999", (b, n) -> b >= 0.999)),
+            new Row("tls-fanout-10k-10", "latency_p99_ms", "TLS: {subs} subs × {rate} ev/s: latency p99 (ms)",
+                    new Goal("(T2) ≤ 250", (b, n) -> b <= 250)),
+            new Row("tls-fanout-10k-10", "server_cpu_s_per_M_deliveries", "TLS: {subs} subs × {rate} ev/s: server CPU s per 1M deliveries", null),
+            new Row("tls-inserts-64", "inserts_per_s", "TLS: {conns} connections: acknowledged inserts/s", null),
+            new Row("tls-inserts-64", "server_cpu_s_per_M_inserts", "TLS: {conns} connections: server CPU s per 1M inserts", null),
+            new Row("tls-reconnect-10k", "initial_server_cpu_us_per_handshake", "TLS: {subs} subs first connect (full handshake + snapshot): server CPU per connection (µs)", null),
+            new Row("tls-reconnect-10k", "snapshot_tls_resumed_frac", "TLS: {subs} subs reconnect: handshakes resumed", null),
+            new Row("tls-reconnect-10k", "snapshot_server_cpu_us_per_handshake", "TLS: {subs} subs reconnect (resumed + snapshot): server CPU per connection (µs)", null),
+            new Row("tls-reconnect-10k", "snapshot_all_s", "TLS: {subs} subs reconnect, {names}-name snapshot: all served (s)",
+                    new Goal("(T4) ≤ 3", (b, n) -> b <= 3)),
+            new Row("h2-100x100", "delivered_frac", "h2: {subs} streams, {h2_streams} per connection × {rate} ev/s: delivered",
+                    new Goal("(T5) ≥ 0.999", (b, n) -> b >= 0.999)),
+            new Row("h2-100x100", "latency_p99_ms", "h2: {subs} streams × {rate} ev/s: latency p99 (ms)", null),
+            new Row("h2-100x100", "server_cpu_s_per_M_deliveries", "h2: {subs} streams × {rate} ev/s: server CPU s per 1M deliveries", null));
+
+    /** Broker against itself: a TLS scenario's value over its plain (or HTTP/1.1-over-TLS) twin's. */
+    private record Versus(String label, String baseline, String metric, String title, double goal) {
+    }
+
+    private static final List<Versus> VERSUS = List.of(
+            new Versus("tls-fanout-1k-100", "fanout-1k-100", "server_cpu_s_per_M_deliveries",
+                    "CPU per delivery at 1,000 × 100/s, TLS over plain HTTP", 1.25),
+            new Versus("tls-fanout-10k-10", "fanout-10k-10", "server_cpu_s_per_M_deliveries",
+                    "CPU per delivery at 10,000 × 10/s, TLS over plain HTTP", 0),
+            new Versus("tls-reconnect-10k", "reconnect-10k", "snapshot_server_cpu_us_per_conn",
+                    "server CPU per reconnect, resumed TLS over plain HTTP", 0),
+            new Versus("tls-reconnect-10k", "reconnect-10k", "initial_server_cpu_us_per_conn",
+                    "server CPU per first connect, full TLS handshake over plain HTTP", 0),
+            new Versus("h2-100x100", "tls-fanout-10k-10", "server_cpu_s_per_M_deliveries",
+                    "CPU per delivery at 10,000 × 10/s, HTTP/2 (100 streams a connection) over HTTP/1.1, both TLS", 1.2));
+
     private Report() {
     }
 
@@ -83,10 +126,31 @@ public final class Report {
             byKey.put(fields.get("label") + "/" + fields.get("target"), fields);
         }
         StringBuilder out = new StringBuilder();
+        table(out, ROWS, byKey);
+        if (byKey.keySet().stream().anyMatch(k -> k.startsWith("tls-") || k.startsWith("h2-"))) {
+            out.append("\nOver TLS (TLS 1.3; HTTP/1.1 unless h2):\n\n");
+            table(out, TLS_ROWS, byKey);
+            out.append("\n| Broker against itself | TLS | baseline | ratio | goal | met |\n|---|---:|---:|---:|---|:---:|\n");
+            for (Versus v : VERSUS) {
+                Double tls = value(byKey, v.label + "/broker", v.metric);
+                Double base = value(byKey, v.baseline + "/broker", v.metric);
+                if (tls == null || base == null || base == 0) {
+                    continue;
+                }
+                double ratio = tls / base;
+                out.append("| ").append(v.title).append(" | ").append(fmt(tls)).append(" | ").append(fmt(base))
+                        .append(" | ").append(fmt(ratio)).append(" | ").append(v.goal > 0 ? "≤ " + v.goal : "")
+                        .append(" | ").append(v.goal > 0 ? (ratio <= v.goal ? "yes" : "**no**") : "").append(" |\n");
+            }
+        }
+        return out.toString();
+    }
+
+    private static void table(StringBuilder out, List<Row> rows, Map<String, Map<String, String>> byKey) {
         out.append("| scenario and metric | Broker | Nchan | Broker/Nchan | goal (on Broker) | met |\n");
         out.append("|---|---:|---:|---:|---|:---:|\n");
         List<String> missing = new ArrayList<>();
-        for (Row row : ROWS) {
+        for (Row row : rows) {
             Double broker = value(byKey, row.label + "/broker", row.metric);
             Double nchan = value(byKey, row.label + "/nchan", row.metric);
             if (broker == null && nchan == null) {
@@ -109,12 +173,11 @@ public final class Report {
         if (!missing.isEmpty()) {
             out.append("\n(no results for: ").append(String.join(", ", new java.util.TreeSet<>(missing))).append(")\n");
         }
-        return out.toString();
     }
 
     /** The row's title with {name} replaced by that parameter of the scenario's run. */
     private static String title(String template, Map<String, String> fields) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\{([a-z_]+)}").matcher(template);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\{([a-z0-9_]+)}").matcher(template);
         StringBuilder out = new StringBuilder();
         while (m.find()) {
             String v = fields == null ? null : fields.get(m.group(1));

@@ -42,7 +42,8 @@ abstract class Scenario {
     }
 
     Result base() {
-        Result result = new Result().put("mode", mode()).put("target", target.name());
+        Result result = new Result().put("mode", mode()).put("target", target.name())
+                .put("scheme", target.tls() == null ? "http" : "https");
         if (!label.isEmpty()) {
             result.put("label", label);
         }
@@ -85,6 +86,19 @@ abstract class Scenario {
             result.put("server_cpu_s_per_M_" + unitName, cpu / units * 1e6);
         }
         result.put("server_rss_mib", after.rssKib() / 1024.0);
+    }
+
+    /** Over TLS: the protocol, the handshakes so far and how many resumed a session. */
+    void putTls(Result result, LoadClient client) {
+        ClientTls.Counts counts = client.tlsCounts();
+        if (counts != null) {
+            result.put("tls", target.tls().h2Streams() > 0 ? "h2" : "http/1.1");
+            if (target.tls().h2Streams() > 0) {
+                result.put("h2_streams", target.tls().h2Streams());
+            }
+            result.put("tls_negotiated", target.tls().negotiated);
+            counts.put(result, "");
+        }
     }
 
     void putClientCpu(Result result, ProcStats.Sample before, ProcStats.Sample after) {

@@ -16,6 +16,9 @@ public interface Target {
 
     InetSocketAddress address();
 
+    /** The client's TLS for an {@code https://} URL, or null for plain HTTP. */
+    ClientTls tls();
+
     /** A fresh stream for one scenario: a new tenant (Broker) or a new channel (Nchan), so runs do not mix. */
     Stream newStream(String scenario) throws Exception;
 
@@ -46,17 +49,23 @@ public interface Target {
     static Target of(Options options) {
         String kind = options.string("target", "broker");
         URI url = URI.create(options.string("url", "http://127.0.0.1:8080"));
-        if (!"http".equals(url.getScheme()) || url.getHost() == null) {
-            throw new IllegalArgumentException("--url must be http://host:port, not " + url);
+        boolean secure = "https".equals(url.getScheme());
+        if (!secure && !"http".equals(url.getScheme()) || url.getHost() == null) {
+            throw new IllegalArgumentException("--url must be http://host:port or https://host:port, not " + url);
         }
-        InetSocketAddress address = new InetSocketAddress(url.getHost(), url.getPort() < 0 ? 80 : url.getPort());
+        InetSocketAddress address = new InetSocketAddress(url.getHost(), url.getPort() < 0 ? (secure ? 443 : 80) : url.getPort());
         if (!address.getAddress().isLoopbackAddress()) {
             // This tool sends bounded but heavy load; it is meant for a server on this machine only.
             throw new IllegalArgumentException("--url must point to a loopback address (127.0.0.0/8), not " + url);
         }
+        int h2Streams = options.integer("h2-streams-per-conn", 0);
+        if (h2Streams > 0 && !secure) {
+            throw new IllegalArgumentException("--h2-streams-per-conn needs an https:// URL (h2 is negotiated with ALPN)");
+        }
+        ClientTls tls = secure ? ClientTls.of(options, address.getPort(), h2Streams) : null;
         return switch (kind) {
-            case "broker" -> new BrokerTarget(address, options.required("admin-token"), options.string("auth", "bearer"));
-            case "nchan" -> new NchanTarget(address, options.string("sub-path", "/sub"), options.string("pub-path", "/pub"));
+            case "broker" -> new BrokerTarget(address, tls, options.required("admin-token"), options.string("auth", "bearer"));
+            case "nchan" -> new NchanTarget(address, tls, options.string("sub-path", "/sub"), options.string("pub-path", "/pub"));
             default -> throw new IllegalArgumentException("--target must be broker or nchan, not " + kind);
         };
     }

@@ -154,6 +154,11 @@ public final class BrokerChannelInitializer extends ChannelInitializer<Channel> 
                         .maxConcurrentStreams(MAX_CONCURRENT_STREAMS)
                         .maxHeaderListSize(MAX_INITIAL_LINE_BYTES + MAX_HEADER_BYTES))
                 .build();
+        // Every stream's flush is a flush of the connection: a fan-out to many streams of one connection would
+        // encrypt and send each stream's frame on its own. Merged into one flush per turn of the loop, they leave
+        // in one write of full TLS records.
+        pipeline.addLast(HandlerNames.H2_FLUSH_CONSOLIDATION, new FlushConsolidationHandler(
+                FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
         // Before the codec, so that every byte read (PINGs too) counts as activity.
         pipeline.addLast(HandlerNames.H2_IDLE, new Http2IdleTimeout(IDLE_TIMEOUT_SECONDS));
         pipeline.addLast(HandlerNames.H2_CODEC, codec);

@@ -15,6 +15,8 @@ public final class HandlerNames {
     public static final String ALPN = "alpn";
     /** HTTP/2 connection: frames to and from the streams. */
     public static final String H2_CODEC = "h2Codec";
+    /** HTTP/2 connection: its streams' flushes merged into one per turn of the loop (one TLS write). */
+    public static final String H2_FLUSH_CONSOLIDATION = "h2FlushConsolidation";
     /** HTTP/2 connection: closes it when idle with no stream open. */
     public static final String H2_IDLE = "h2Idle";
     /** HTTP/2 connection: one child channel per stream. */

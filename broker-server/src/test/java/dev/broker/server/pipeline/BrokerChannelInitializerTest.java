@@ -3,6 +3,7 @@ package dev.broker.server.pipeline;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.broker.server.http.InFlightRequests;
@@ -200,7 +201,8 @@ class BrokerChannelInitializerTest {
         handshake(client, server);
 
         // The settings deadline left with the client's SETTINGS.
-        assertEquals(List.of("tls", "h2Idle", "h2Codec", "h2Multiplex", "exceptions"), names(server.pipeline()));
+        assertEquals(List.of("tls", "h2FlushConsolidation", "h2Idle", "h2Codec", "h2Multiplex", "exceptions"),
+                names(server.pipeline()));
         assertTrue(requestChannels.isEmpty(), "the connection itself takes no requests");
 
         Future<Http2StreamChannel> opened = new Http2StreamChannelBootstrap(client)
@@ -219,6 +221,35 @@ class BrokerChannelInitializerTest {
 
         StreamPipeline.install(stream, new StreamEnd());
         assertEquals(List.of("sseH2Encoder", "sseStream", "exceptions"), names(stream.pipeline()));
+    }
+
+    @Test
+    void http2StreamsFlushedOutsideAReadLeaveInOneTlsWrite() throws Exception {
+        EmbeddedChannel server = channel(initializer(() -> serverContext()));
+        EmbeddedChannel client = channel(clientContext(ApplicationProtocolNames.HTTP_2).newHandler(
+                ByteBufAllocator.DEFAULT, "localhost", 443), Http2FrameCodecBuilder.forClient().build(),
+                new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
+        handshake(client, server);
+        for (int i = 0; i < 3; i++) {
+            Future<Http2StreamChannel> opened = new Http2StreamChannelBootstrap(client)
+                    .handler(new ChannelInboundHandlerAdapter()).open();
+            client.runPendingTasks();
+            opened.get().writeAndFlush(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers()
+                    .method("GET").path("/sse").scheme("https").authority("localhost"), true));
+        }
+        carry(client, server);
+        assertEquals(3, requestChannels.size());
+
+        // As a fan-out does: a frame written and flushed on each stream, from a task of the loop, not a read.
+        for (Channel stream : requestChannels) {
+            stream.writeAndFlush(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("200")));
+        }
+        assertNull(server.readOutbound(), "nothing sent before the loop's turn ends");
+        server.runPendingTasks();
+        ByteBuf sent = server.readOutbound();
+        assertNotNull(sent);
+        sent.release();
+        assertNull(server.readOutbound(), "the three streams' frames left in one write");
     }
 
     @Test
