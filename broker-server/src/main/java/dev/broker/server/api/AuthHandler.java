@@ -1,8 +1,10 @@
 package dev.broker.server.api;
 
+import dev.broker.server.auth.AuthFailures;
 import dev.broker.server.auth.AuthenticationException;
 import dev.broker.server.auth.Authenticator;
 import dev.broker.server.auth.Principal;
+import dev.broker.server.auth.TooManyAttemptsException;
 import dev.broker.server.http.ClientAddress;
 import dev.broker.server.http.HttpResponses;
 import dev.broker.server.http.ResponseSlot;
@@ -27,10 +29,17 @@ import java.util.concurrent.CompletionException;
 public final class AuthHandler extends SimpleChannelInboundHandler<ApiRequest> {
 
     private final Authenticator authenticator;
+    private final AuthFailures failures;
 
     public AuthHandler(Authenticator authenticator) {
+        this(authenticator, new AuthFailures());
+    }
+
+    /** @param failures where failed authentications are counted, by kind */
+    public AuthHandler(Authenticator authenticator, AuthFailures failures) {
         super(ApiRequest.class, false);
         this.authenticator = authenticator;
+        this.failures = failures;
     }
 
     @Override
@@ -52,7 +61,7 @@ public final class AuthHandler extends SimpleChannelInboundHandler<ApiRequest> {
         }
     }
 
-    private static void proceed(ChannelHandlerContext ctx, ApiRequest request, Principal principal, Throwable failure) {
+    private void proceed(ChannelHandlerContext ctx, ApiRequest request, Principal principal, Throwable failure) {
         if (failure == null) {
             ctx.fireChannelRead(request.authenticatedAs(principal));
             return;
@@ -60,6 +69,11 @@ public final class AuthHandler extends SimpleChannelInboundHandler<ApiRequest> {
         ResponseSlot slot = request.slot();
         request.release();
         Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        if (cause instanceof TooManyAttemptsException) {
+            failures.record(AuthFailures.Kind.THROTTLED);
+        } else if (cause instanceof AuthenticationException refused) {
+            failures.record(refused.kind());
+        }
         if (Replies.passwordChecksRefused(ctx, slot, cause)) {
             return;
         }

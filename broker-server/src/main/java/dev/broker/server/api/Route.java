@@ -15,7 +15,9 @@ public enum Route {
     UNREVOKE_USER(HttpMethod.POST, "/unrevoke_user", false),
     LIST_USERS(HttpMethod.POST, "/list_users", false),
     GET_USER(HttpMethod.POST, "/get_user", false),
-    HEALTHZ(HttpMethod.GET, "/healthz", false);
+    HEALTHZ(HttpMethod.GET, "/healthz", false),
+    /** Prometheus metrics; the endpoint checks the admin token itself (a Bearer credential, unless public). */
+    METRICS(HttpMethod.GET, "/metrics", false);
 
     private static final Map<String, Route> BY_PATH = new HashMap<>();
 

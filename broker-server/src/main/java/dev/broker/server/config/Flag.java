@@ -4,6 +4,7 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.function.Function;
@@ -263,6 +264,18 @@ public final class Flag<T> {
     static Builder<Path> optionalPath(String name, String metavar) {
         return new Builder<Path>(name, metavar, text -> text.strip().isEmpty() ? null : toPath(text), v -> null)
                 .format(Path::toString).optional();
+    }
+
+    /** One of {@code choices}, as written (lower case). */
+    static Builder<String> choice(String name, String metavar, List<String> choices) {
+        String expected = "is not one of " + String.join(", ", choices);
+        return new Builder<String>(name, metavar, text -> {
+            String v = text.strip();
+            if (!choices.contains(v)) {
+                throw BadValue.invalid(expected);
+            }
+            return v;
+        }, v -> choices.contains(v) ? null : expected).format(v -> v);
     }
 
     /** A non-empty string taken as it is, never shown. */

@@ -48,6 +48,8 @@ public final class ConnectionLimits {
     private final AtomicInteger open = new AtomicInteger();
     private final ConcurrentHashMap<InetAddress, Integer> perClient = new ConcurrentHashMap<>();
     private final AtomicLong refused = new AtomicLong();
+    /** Every refusal since the start (for metrics; {@link #refused} is the count since the last log line). */
+    private final AtomicLong refusedTotal = new AtomicLong();
     private final AtomicLong lastLogNanos = new AtomicLong(System.nanoTime() - LOG_INTERVAL_NANOS);
 
     /**
@@ -131,7 +133,13 @@ public final class ConnectionLimits {
         return taken[0];
     }
 
+    /** Connections refused at a cap since the start. */
+    public long refusedTotal() {
+        return refusedTotal.get();
+    }
+
     private void refuse(Channel channel, boolean plainHttp, String why) {
+        refusedTotal.incrementAndGet();
         long count = refused.incrementAndGet();
         long now = System.nanoTime();
         long last = lastLogNanos.get();

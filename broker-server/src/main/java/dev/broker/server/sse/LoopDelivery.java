@@ -35,6 +35,8 @@ final class LoopDelivery {
     }
 
     final EventLoop loop;
+    /** The server's counts, shared by every loop. */
+    final SseStats stats;
     private final Listener listener;
     private final long minDrainIntervalNanos;
     private final Map<String, TenantGroup> tenants = new HashMap<>();
@@ -52,7 +54,12 @@ final class LoopDelivery {
     private long lastDeliveredId;
 
     LoopDelivery(EventLoop loop, SseSettings settings, Listener listener) {
+        this(loop, settings, listener, new SseStats());
+    }
+
+    LoopDelivery(EventLoop loop, SseSettings settings, Listener listener, SseStats stats) {
         this.loop = loop;
+        this.stats = stats;
         this.listener = listener;
         this.minDrainIntervalNanos = settings.drainIntervalNanos();
         this.lastDrainNanos = System.nanoTime() - minDrainIntervalNanos;
@@ -127,7 +134,7 @@ final class LoopDelivery {
         lastDrainNanos = System.nanoTime();
         catchUp();
         for (TenantGroup group : pendingBursts) {
-            group.drainTo(fanOuts);
+            group.drainTo(fanOuts, stats);
         }
         pendingBursts.clear();
         fanOuts.start();

@@ -33,6 +33,7 @@ public final class SseHub implements Consumer<Event> {
     private final ByteBufAllocator alloc;
     private final Map<EventExecutor, Loop> byLoop = new IdentityHashMap<>();
     private final List<Loop> loops = new ArrayList<>();
+    private final SseStats stats = new SseStats();
 
     public SseHub(EventLoopGroup group, ByteBufAllocator alloc, EventLog log, SseSettings settings) {
         this.alloc = alloc;
@@ -41,7 +42,7 @@ public final class SseHub implements Consumer<Event> {
         for (EventExecutor executor : group) {
             EventLoop eventLoop = (EventLoop) executor;
             LoopHistory history = new LoopHistory(eventLoop, log, alloc, settings, budget);
-            LoopDelivery delivery = new LoopDelivery(eventLoop, settings, history);
+            LoopDelivery delivery = new LoopDelivery(eventLoop, settings, history, stats);
             Loop loop = new Loop(eventLoop, delivery, history);
             eventLoop.terminationFuture().addListener(terminated -> {
                 delivery.releaseAfterTermination();
@@ -56,6 +57,11 @@ public final class SseHub implements Consumer<Event> {
                 executor.scheduleAtFixedRate(delivery::heartbeat, heartbeatSeconds, heartbeatSeconds, TimeUnit.SECONDS);
             }
         }
+    }
+
+    /** The server's SSE counts (streams, deliveries, slow consumers, snapshot cache), for metrics. */
+    public SseStats stats() {
+        return stats;
     }
 
     /** Called by the feed, on a storage thread, for every durable event in id order. */

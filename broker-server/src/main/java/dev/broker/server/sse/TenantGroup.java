@@ -18,7 +18,7 @@ import java.util.function.Consumer;
 final class TenantGroup {
 
     /** A stream that went live at {@code offset} bytes into the pending burst: it has everything before it. */
-    private record Newcomer(SseSession session, int offset) {
+    private record Newcomer(SseSession session, int offset, int frames) {
     }
 
     final String tenant;
@@ -57,7 +57,7 @@ final class TenantGroup {
         if (burst == null) {
             live.add(session);
         } else {
-            newcomers.add(new Newcomer(session, burst.readableBytes()));
+            newcomers.add(new Newcomer(session, burst.readableBytes(), burstFrames));
         }
     }
 
@@ -95,19 +95,23 @@ final class TenantGroup {
 
     /**
      * At the drain: the burst to the live group, its rest to each newcomer (a slice of the same bytes), and the
-     * newcomers into the live group.
+     * newcomers into the live group. Counts the deliveries once per burst, not per write.
      */
-    void drainTo(FanOuts fanOuts) {
+    void drainTo(FanOuts fanOuts, SseStats stats) {
         ByteBuf taken = burst;
+        int frames = burstFrames;
         burst = null;
         burstFrames = 0;
         if (taken != null) {
-            if (!live.isEmpty()) {
-                fanOuts.add(taken.retainedDuplicate(), live.snapshot());
-            }
             int length = taken.readableBytes();
+            if (!live.isEmpty()) {
+                SseSession[] targets = live.snapshot();
+                stats.delivered((long) frames * targets.length, (long) length * targets.length);
+                fanOuts.add(taken.retainedDuplicate(), targets);
+            }
             for (Newcomer newcomer : newcomers) {
                 if (newcomer.offset < length) {
+                    stats.delivered(frames - newcomer.frames, length - newcomer.offset);
                     fanOuts.add(taken.retainedSlice(taken.readerIndex() + newcomer.offset, length - newcomer.offset),
                             new SseSession[] {newcomer.session});
                 }
