@@ -5,6 +5,7 @@ import dev.broker.server.config.ConfigException;
 import dev.broker.server.config.ConfigLoader;
 import dev.broker.server.config.Flags;
 import dev.broker.server.config.HelpRequested;
+import dev.broker.server.logging.KeepHandlersLogManager;
 import dev.broker.server.logging.LineFormats;
 import dev.broker.server.logging.OperatorLog;
 import java.lang.System.Logger.Level;
@@ -16,6 +17,8 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        // Before anything logs: keeps the log working while the shutdown hook logs the stop (see the class).
+        System.setProperty("java.util.logging.manager", KeepHandlersLogManager.class.getName());
         // Until --log_format is read: one line per record, "2026-01-01T12:00:00.000Z INFO logger: message".
         System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tLZ %4$s %3$s: %5$s%6$s%n");
         System.Logger log = System.getLogger(Main.class.getName());

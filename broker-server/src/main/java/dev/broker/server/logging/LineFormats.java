@@ -61,6 +61,7 @@ public final class LineFormats {
         console.setLevel(level);
         console.setFormatter(of(format));
         root.addHandler(console);
+        KeepHandlersLogManager.keepHandlers();
     }
 
     /** The level as the server's code names it ({@code System.Logger.Level}). */
