@@ -22,7 +22,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class GrafanaDashboardTest {
 
     /** Maven runs the tests in the module's directory. */
-    private static final Path DASHBOARD = Path.of(System.getProperty("basedir", "."), "../conf/grafana-dashboard.json");
+    private static final Path DASHBOARD =
+            Path.of(System.getProperty("basedir", "."), "../conf/grafana-dashboard.json");
     private static final Pattern METRIC = Pattern.compile("\\b(?:broker|jvm)_[a-z_]+");
 
     @RegisterExtension
