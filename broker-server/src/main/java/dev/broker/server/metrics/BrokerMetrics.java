@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.DoubleSupplier;
 import java.util.function.ToDoubleFunction;
@@ -48,7 +49,8 @@ public final class BrokerMetrics implements CommitObserver {
     /** Statuses that mean a limit was hit, counted apart for the operator log: 408, 413, 429, 503. */
     private final LongAdder[] limitStatuses = {new LongAdder(), new LongAdder(), new LongAdder(), new LongAdder()};
     /** Route label to its data points by status: looked up without building a label list per response. */
-    private final ConcurrentHashMap<String, CounterDataPoint[]> responsesByRoute = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, AtomicReferenceArray<CounterDataPoint>> responsesByRoute =
+            new ConcurrentHashMap<>();
 
     public BrokerMetrics() {
         JvmMetrics.builder().register(registry);
@@ -113,12 +115,15 @@ public final class BrokerMetrics implements CommitObserver {
         if (status < 0 || status > MAX_STATUS) {
             return;
         }
-        CounterDataPoint[] byStatus = responsesByRoute.computeIfAbsent(route, r -> new CounterDataPoint[MAX_STATUS + 1]);
-        CounterDataPoint point = byStatus[status];
+        AtomicReferenceArray<CounterDataPoint> byStatus = responsesByRoute.get(route);
+        if (byStatus == null) {
+            byStatus = responsesByRoute.computeIfAbsent(route, r -> new AtomicReferenceArray<>(MAX_STATUS + 1));
+        }
+        CounterDataPoint point = byStatus.get(status);
         if (point == null) {
             // A race fills the slot twice with the same data point: the client hands out one per label values.
             point = responses.labelValues(route, Integer.toString(status));
-            byStatus[status] = point;
+            byStatus.set(status, point);
         }
         point.inc();
         int limit = limitIndex(status);
