@@ -1,10 +1,10 @@
 package dev.broker.server.pipeline;
 
 import dev.broker.server.http.ClientAddress;
+import dev.broker.server.logging.OperatorLog;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
-import java.lang.System.Logger.Level;
 import java.lang.management.ManagementFactory;
 import java.lang.management.OperatingSystemMXBean;
 import java.net.InetAddress;
@@ -22,8 +22,6 @@ import java.util.concurrent.atomic.AtomicLong;
  * channel closes. Thread-safe: the loops accept concurrently.
  */
 public final class ConnectionLimits {
-
-    private static final System.Logger LOG = System.getLogger(ConnectionLimits.class.getName());
 
     /** Descriptors left for everything but connections: at least this many ... */
     static final int MIN_RESERVE = 1000;
@@ -145,8 +143,8 @@ public final class ConnectionLimits {
         long last = lastLogNanos.get();
         if (now - last >= LOG_INTERVAL_NANOS && lastLogNanos.compareAndSet(last, now)) {
             refused.addAndGet(-count);
-            LOG.log(Level.WARNING, "refused {0,number,#} connection(s) since the last report; the latest from {1}: {2}",
-                    count, channel.remoteAddress(), why);
+            OperatorLog.warning("connections_refused", "refused " + count + " connection(s) since the last report;"
+                    + " the latest from " + channel.remoteAddress() + ": " + why, "count", count);
         }
         if (plainHttp) {
             // May meet a request already sent: the client then reads the 503 or, at worst, a reset. Either way the
