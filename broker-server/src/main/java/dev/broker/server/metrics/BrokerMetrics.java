@@ -59,22 +59,27 @@ public final class BrokerMetrics implements CommitObserver {
                 .help("Time to write and sync one group-commit batch of inserts")
                 .classicOnly()
                 .classicUpperBounds(COMMIT_SECONDS)
+                .withoutExemplars()
                 .register(registry);
         commitBatchSize = Histogram.builder()
                 .name("broker_store_commit_batch_size")
                 .help("Inserts made durable by one group-commit batch")
                 .classicOnly()
                 .classicUpperBounds(BATCH_SIZES)
+                .withoutExemplars()
                 .register(registry);
         inserts = Counter.builder()
                 .name("broker_inserts_total")
                 .help("Inserts made durable (acknowledged with 200 once published)")
+                .withoutExemplars()
                 .register(registry);
         responses = Counter.builder()
                 .name("broker_http_responses_total")
                 .help("Responses by route (a route name, or none for unknown paths and malformed requests) and"
                         + " status code; an SSE stream counts once, with its head")
                 .labelNames("route", "code")
+                // No exemplars: there is no tracing to link to, and sampling them costs on every response.
+                .withoutExemplars()
                 .register(registry);
     }
 
