@@ -8,6 +8,7 @@ import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import java.net.InetSocketAddress;
@@ -34,7 +35,7 @@ import java.util.Map;
 public final class ExchangeRecorder extends ChannelDuplexHandler {
 
     /** A request dispatched and not yet answered. */
-    private record Pending(long ordinal, String method, String path, String route, long startNanos) {
+    private record Pending(long ordinal, String method, String path, String route, String protocol, long startNanos) {
     }
 
     private final ExchangeListener listener;
@@ -58,8 +59,10 @@ public final class ExchangeRecorder extends ChannelDuplexHandler {
         if (msg instanceof SlottedRequest slotted) {
             FullHttpRequest request = slotted.request();
             String path = routePath(request.uri());
+            String protocol = ctx.channel() instanceof Http2StreamChannel ? "h2"
+                    : HttpVersion.HTTP_1_0.equals(request.protocolVersion()) ? "HTTP/1.0" : "HTTP/1.1";
             pending.add(new Pending(slotted.slot().ordinal(), request.method().name(), path,
-                    path == null ? ExchangeListener.NO_ROUTE : routesByPath.get(path), System.nanoTime()));
+                    path == null ? ExchangeListener.NO_ROUTE : routesByPath.get(path), protocol, System.nanoTime()));
         }
         ctx.fireChannelRead(msg);
     }
@@ -128,9 +131,8 @@ public final class ExchangeRecorder extends ChannelDuplexHandler {
 
     private static Exchange exchange(ChannelHandlerContext ctx, Pending request, int status, long bytes,
                                      boolean stream) {
-        String protocol = ctx.channel() instanceof Http2StreamChannel ? "h2" : "HTTP/1.1";
         return new Exchange(request.method, request.path, request.route, status, System.nanoTime() - request.startNanos,
-                bytes, clientOf(ctx.channel().remoteAddress()), protocol, stream);
+                bytes, clientOf(ctx.channel().remoteAddress()), request.protocol, stream);
     }
 
     private static String clientOf(SocketAddress remote) {

@@ -95,7 +95,8 @@ public final class LineFormats {
                     .append(record.getLoggerName()).append(": ")
                     .append(formatMessage(record));
             LogFields fields = LogFields.of(record);
-            if (fields != null) {
+            // An access line says it all already; its fields are for the JSON format.
+            if (fields != null && !AccessLog.LOGGER.equals(record.getLoggerName())) {
                 line.append(' ').append(fields);
             }
             line.append(System.lineSeparator());
