@@ -178,7 +178,8 @@ public final class BrokerServer implements AutoCloseable {
             Supplier<SslContext> sslContexts = tls == null ? null : tls::currentContext;
             ConnectionLimits limits = connectionLimits(config);
             Path accessLogTarget = config.get(ACCESS_LOG);
-            AccessLog accessLog = accessLogTarget == null ? null : AccessLog.open(accessLogTarget, config.get(LOG_FORMAT));
+            AccessLog accessLog = accessLogTarget == null ? null
+                    : AccessLog.open(accessLogTarget, config.get(LOG_FORMAT));
             observability = new Observability(metricsEndpoint, accessLog, new OperatorReport());
             registerMetrics(metrics, hub.stats(), authFailures, limits, admin, accessLog);
             reportInAggregate(observability.report, metrics, hub.stats(), admin, accessLog).start();
@@ -206,8 +207,8 @@ public final class BrokerServer implements AutoCloseable {
             OperatorLog.info("listening", "Broker listening on " + config.get(BIND) + ":" + port + " (" + scheme + ", "
                     + transport.name() + ")", "bind", config.get(BIND), "port", port, "scheme", scheme,
                     "transport", transport.name());
-            return new BrokerServer(storage, hashing, group, acceptor, hub, feedSubscription, inFlight, serverChannel, tls,
-                    observability);
+            return new BrokerServer(storage, hashing, group, acceptor, hub, feedSubscription, inFlight, serverChannel,
+                    tls, observability);
         } catch (RuntimeException | Error e) {
             closeQuietly(observability);
             cleanUpFailedStart(tls, group, acceptor, hashing, storage);
