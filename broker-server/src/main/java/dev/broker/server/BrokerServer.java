@@ -1,5 +1,6 @@
 package dev.broker.server;
 
+import static dev.broker.server.config.Flags.ACCESS_LOG;
 import static dev.broker.server.config.Flags.ADMIN_TOKEN;
 import static dev.broker.server.config.Flags.AUTH_FAILURES_PER_IP;
 import static dev.broker.server.config.Flags.AUTH_FAILURES_PER_USER;
@@ -10,9 +11,11 @@ import static dev.broker.server.config.Flags.HASH_QUEUE;
 import static dev.broker.server.config.Flags.HEARTBEAT;
 import static dev.broker.server.config.Flags.JWT_EXPIRY;
 import static dev.broker.server.config.Flags.JWT_SECRET;
+import static dev.broker.server.config.Flags.LOG_FORMAT;
 import static dev.broker.server.config.Flags.MAX_BODY;
 import static dev.broker.server.config.Flags.MAX_CONNECTIONS;
 import static dev.broker.server.config.Flags.MAX_CONNECTIONS_PER_IP;
+import static dev.broker.server.config.Flags.METRICS_PUBLIC;
 import static dev.broker.server.config.Flags.ORIGIN;
 import static dev.broker.server.config.Flags.PORT;
 import static dev.broker.server.config.Flags.REQUEST_TIMEOUT;
@@ -37,6 +40,7 @@ import dev.broker.server.api.Route;
 import dev.broker.server.api.RouteHandler;
 import dev.broker.server.api.SessionEndpoints;
 import dev.broker.server.api.SseEndpoint;
+import dev.broker.server.auth.AuthFailures;
 import dev.broker.server.auth.AuthThrottle;
 import dev.broker.server.auth.Authenticator;
 import dev.broker.server.auth.BasicCredentialCache;
@@ -47,13 +51,21 @@ import dev.broker.server.auth.UserDirectory;
 import dev.broker.server.config.BrokerConfig;
 import dev.broker.server.console.ConsoleEndpoint;
 import dev.broker.server.console.ConsoleFiles;
+import dev.broker.server.http.Exchange;
+import dev.broker.server.http.ExchangeListener;
 import dev.broker.server.http.HttpResponses;
 import dev.broker.server.http.InFlightRequests;
 import dev.broker.server.http.ResponseSlot;
+import dev.broker.server.logging.AccessLog;
+import dev.broker.server.logging.OperatorLog;
+import dev.broker.server.logging.OperatorReport;
+import dev.broker.server.metrics.BrokerMetrics;
+import dev.broker.server.metrics.MetricsEndpoint;
 import dev.broker.server.pipeline.BrokerChannelInitializer;
 import dev.broker.server.pipeline.ConnectionLimits;
 import dev.broker.server.sse.SseHub;
 import dev.broker.server.sse.SseSettings;
+import dev.broker.server.sse.SseStats;
 import dev.broker.server.tls.TlsService;
 import dev.broker.storage.Storage;
 import dev.broker.storage.StorageHealth;
@@ -70,7 +82,9 @@ import io.netty.handler.ssl.SslContext;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.time.Clock;
+import java.nio.file.Path;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -99,11 +113,13 @@ public final class BrokerServer implements AutoCloseable {
     private final InFlightRequests inFlight;
     private final Channel serverChannel;
     private final TlsService tls;
+    private final Observability observability;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private BrokerServer(Storage storage, HashWorkers hashing, EventLoopGroup group, EventLoopGroup acceptor,
                          SseHub hub, AutoCloseable feedSubscription, InFlightRequests inFlight, Channel serverChannel,
-                         TlsService tls) {
+                         TlsService tls, Observability observability) {
+        this.observability = observability;
         this.storage = storage;
         this.hashing = hashing;
         this.group = group;
@@ -134,6 +150,7 @@ public final class BrokerServer implements AutoCloseable {
         // One thread of its own for accepting: on a loop that also serves connections, a flood of busy connections
         // delayed the accept of a new one by 1 to 7 s (measured during a flood of password guesses).
         EventLoopGroup acceptor = transport.newGroup(1, "broker-accept");
+        Observability observability = null;
         try {
             UserDirectory directory = UserDirectory.load(storage.users());
             PasswordHasher hasher = new PasswordHasher(hashing);
@@ -142,9 +159,13 @@ public final class BrokerServer implements AutoCloseable {
             AuthThrottle throttle = new AuthThrottle(config.get(AUTH_FAILURES_PER_USER), config.get(AUTH_FAILURES_PER_IP));
             SseHub hub = new SseHub(group, ByteBufAllocator.DEFAULT, storage.events(), sseSettings(config));
             AutoCloseable feedSubscription = storage.feed().subscribe(hub);
+            AuthFailures authFailures = new AuthFailures();
+            BrokerMetrics metrics = new BrokerMetrics();
+            storage.observeCommits(metrics);
 
-            AdminEndpoints admin = new AdminEndpoints(config.get(ADMIN_TOKEN), storage.users(), directory, hasher, basicCache, hub);
-            SessionEndpoints sessions = new SessionEndpoints(directory, hasher, tokens, throttle);
+            AdminEndpoints admin = new AdminEndpoints(config.get(ADMIN_TOKEN), storage.users(), directory, hasher,
+                    basicCache, hub, authFailures);
+            SessionEndpoints sessions = new SessionEndpoints(directory, hasher, tokens, throttle, authFailures);
             Map<Route, Endpoint> endpoints = new EnumMap<>(Route.class);
             endpoints.put(Route.CREATE_USER, admin::createUser);
             endpoints.put(Route.REVOKE_USER, admin::revokeUser);
@@ -163,16 +184,25 @@ public final class BrokerServer implements AutoCloseable {
             endpoints.put(Route.ADMIN_INSERT, endpoints.get(Route.INSERT));
             endpoints.put(Route.ADMIN_STATS, new AdminStats(hub, group.next()));
             endpoints.put(Route.CONSOLE, new ConsoleEndpoint(ConsoleFiles.load()));
+            MetricsEndpoint metricsEndpoint = new MetricsEndpoint(metrics, config.get(ADMIN_TOKEN),
+                    config.get(METRICS_PUBLIC), authFailures);
+            endpoints.put(Route.METRICS, metricsEndpoint);
 
             InFlightRequests inFlight = new InFlightRequests();
             Supplier<SslContext> sslContexts = tls == null ? null : tls::currentContext;
             ConnectionLimits limits = connectionLimits(config);
+            Path accessLogTarget = config.get(ACCESS_LOG);
+            AccessLog accessLog = accessLogTarget == null ? null
+                    : AccessLog.open(accessLogTarget, config.get(LOG_FORMAT));
+            observability = new Observability(metricsEndpoint, accessLog, new OperatorReport());
+            registerMetrics(metrics, hub.stats(), authFailures, limits, admin, accessLog);
+            reportInAggregate(observability.report, metrics, hub.stats(), admin, accessLog).start();
             BrokerChannelInitializer initializer = new BrokerChannelInitializer(sslContexts, limits,
                     config.get(REQUEST_TIMEOUT), config.get(ORIGIN), config.get(MAX_BODY), inFlight,
                     new RouteHandler(),
                     new AuthHandler(new Authenticator(tokens, directory, hasher, basicCache, throttle),
-                            config.get(ADMIN_TOKEN)),
-                    new ApiHandler(endpoints));
+                            config.get(ADMIN_TOKEN), authFailures),
+                    new ApiHandler(endpoints), exchangeListener(metrics, accessLog), routesByPath());
             Channel serverChannel = new ServerBootstrap()
                     .group(acceptor, group)
                     .channel(transport.serverChannelClass())
@@ -187,19 +217,133 @@ public final class BrokerServer implements AutoCloseable {
             if (tls != null) {
                 tls.start(group, transport.serverChannelClass(), ((InetSocketAddress) serverChannel.localAddress()).getPort());
             }
-            LOG.log(Level.INFO, "Broker listening on {0}:{1,number,#} ({2}, {3})", config.get(BIND),
-                    ((InetSocketAddress) serverChannel.localAddress()).getPort(),
-                    config.get(SECURE) ? "https" : "http", transport.name());
-            return new BrokerServer(storage, hashing, group, acceptor, hub, feedSubscription, inFlight, serverChannel, tls);
+            int port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
+            String scheme = config.get(SECURE) ? "https" : "http";
+            OperatorLog.info("listening", "Broker listening on " + config.get(BIND) + ":" + port + " (" + scheme + ", "
+                    + transport.name() + ")", "bind", config.get(BIND), "port", port, "scheme", scheme,
+                    "transport", transport.name());
+            return new BrokerServer(storage, hashing, group, acceptor, hub, feedSubscription, inFlight, serverChannel,
+                    tls, observability);
         } catch (RuntimeException | Error e) {
+            closeQuietly(observability);
             cleanUpFailedStart(tls, group, acceptor, hashing, storage);
             throw e;
         } catch (Exception e) {
             // Netty rethrows a failed bind's checked NativeIoException ("Address already in use") undeclared.
+            closeQuietly(observability);
             cleanUpFailedStart(tls, group, acceptor, hashing, storage);
             throw new IllegalStateException("cannot listen on " + config.get(BIND) + ":" + config.get(PORT) + ": "
                     + e.getMessage(), e);
         }
+    }
+
+    /** What the server runs for metrics and logs, closed with it. */
+    private record Observability(MetricsEndpoint metricsEndpoint, AccessLog accessLog, OperatorReport report)
+            implements AutoCloseable {
+        @Override
+        public void close() {
+            report.close();
+            metricsEndpoint.close();
+            if (accessLog != null) {
+                accessLog.close();
+            }
+        }
+    }
+
+    private static void closeQuietly(Observability observability) {
+        if (observability != null) {
+            observability.close();
+        }
+    }
+
+    /** Each route's path to its name: the labels of the response metrics and the paths of the access log. */
+    static Map<String, String> routesByPath() {
+        Map<String, String> routes = new HashMap<>();
+        for (Route route : Route.values()) {
+            routes.put(route.path(), route.name());
+        }
+        return routes;
+    }
+
+    /** Every answer to the response metrics; finished exchanges to the access log, if there is one. */
+    private static ExchangeListener exchangeListener(BrokerMetrics metrics, AccessLog accessLog) {
+        return new ExchangeListener() {
+            @Override
+            public void answered(String route, int status) {
+                metrics.responded(route, status);
+            }
+
+            @Override
+            public boolean wantsExchanges() {
+                return accessLog != null;
+            }
+
+            @Override
+            public void completed(Exchange exchange) {
+                accessLog.log(exchange);
+            }
+        };
+    }
+
+    /**
+     * The server's figures, read at scrape time from where they are counted (none of those places knows
+     * Prometheus). No label names a user, tenant or address.
+     */
+    private static void registerMetrics(BrokerMetrics metrics, SseStats sse, AuthFailures authFailures,
+                                        ConnectionLimits limits, AdminEndpoints admin, AccessLog accessLog) {
+        metrics.gauge("broker_sse_streams", "SSE streams open now", sse::openStreams);
+        metrics.counter("broker_deliveries_total", "Live events written to SSE streams, once per event and stream",
+                sse::deliveries);
+        metrics.counter("broker_delivered_bytes_total", "Bytes of the live events written to SSE streams",
+                sse::deliveredBytes);
+        metrics.counter("broker_slow_consumer_closes_total", "SSE streams closed because they could not keep up",
+                sse::slowConsumerCloses);
+        metrics.counter("broker_sse_history_failures_total",
+                "SSE streams closed because their history could not be read", sse::historyFailures);
+        metrics.counter("broker_snapshot_cache_hits_total",
+                "New SSE streams whose snapshot came from their event loop's cache", sse::snapshotCacheHits);
+        metrics.counter("broker_snapshot_cache_misses_total",
+                "New SSE streams whose snapshot waited for a cache fill or a store read", sse::snapshotCacheMisses);
+        Map<String, AuthFailures.Kind> kinds = new HashMap<>();
+        for (AuthFailures.Kind kind : AuthFailures.Kind.values()) {
+            kinds.put(kind.label(), kind);
+        }
+        metrics.counter("broker_auth_failures_total", "Failed authentications by kind", "kind", kinds,
+                authFailures::count);
+        metrics.gauge("broker_connections", "Connections open now", limits::open);
+        metrics.gauge("broker_connections_max", "The cap on open connections (--max_connections)", limits::max);
+        metrics.counter("broker_connections_refused_total", "Connections refused at a connection cap",
+                limits::refusedTotal);
+        metrics.counter("broker_revocations_total", "Users revoked (each revoke_user answered 200)",
+                admin::revocations);
+        if (accessLog != null) {
+            metrics.counter("broker_access_log_dropped_total", "Access log lines dropped: the writer fell behind",
+                    accessLog::dropped);
+        }
+    }
+
+    /** What the operator log reports in aggregate, every few seconds while it happens. */
+    private static OperatorReport reportInAggregate(OperatorReport report, BrokerMetrics metrics, SseStats sse,
+                                                    AdminEndpoints admin, AccessLog accessLog) {
+        report.add("slow_consumers_closed", Level.INFO, sse::slowConsumerCloses,
+                        n -> "closed " + n + " slow SSE consumer(s)")
+                .add("sse_history_failed", Level.WARNING, sse::historyFailures,
+                        n -> "closed " + n + " SSE stream(s) whose history could not be read (see storage)")
+                .add("users_revoked", Level.INFO, admin::revocations, n -> "revoked " + n + " user(s)")
+                .add("requests_timed_out", Level.INFO, () -> metrics.limitResponses(408),
+                        n -> "answered " + n + " request(s) that did not arrive within --request_timeout with 408")
+                .add("bodies_too_large", Level.INFO, () -> metrics.limitResponses(413),
+                        n -> "refused " + n + " request body(ies) over --max_body with 413")
+                .add("auth_throttled", Level.INFO, () -> metrics.limitResponses(429),
+                        n -> "refused " + n + " password check(s) with 429 (too many failures lately)")
+                .add("service_unavailable", Level.WARNING, () -> metrics.limitResponses(503),
+                        n -> "answered " + n + " request(s) with 503 (a queue full, storage not writable, or"
+                                + " shutting down)");
+        if (accessLog != null) {
+            report.add("access_log_dropped", Level.WARNING, accessLog::dropped,
+                    n -> "dropped " + n + " access log line(s): the writer fell behind");
+        }
+        return report;
     }
 
     /** The connection caps from their flags: {@code --max_connections 0} derives the cap from the open-files limit. */
@@ -273,6 +417,7 @@ public final class BrokerServer implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        OperatorLog.info("stopping", "Broker stopping: refusing new connections, draining requests under way");
         serverChannel.close().syncUninterruptibly();
         acceptor.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         if (tls != null) {
@@ -302,6 +447,7 @@ public final class BrokerServer implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         group.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly();
-        LOG.log(Level.INFO, "Broker stopped");
+        observability.close();
+        OperatorLog.info("stopped", "Broker stopped");
     }
 }

@@ -3,7 +3,11 @@ package dev.broker.server;
 import dev.broker.server.config.BrokerConfig;
 import dev.broker.server.config.ConfigException;
 import dev.broker.server.config.ConfigLoader;
+import dev.broker.server.config.Flags;
 import dev.broker.server.config.HelpRequested;
+import dev.broker.server.logging.KeepHandlersLogManager;
+import dev.broker.server.logging.LineFormats;
+import dev.broker.server.logging.OperatorLog;
 import java.lang.System.Logger.Level;
 
 /**
@@ -16,7 +20,9 @@ public final class Main {
     }
 
     public static void main(String[] args) {
-        // One line per record: "2026-01-01T12:00:00.000Z INFO dev.broker.server.BrokerServer: message".
+        // Before anything logs: keeps the log working while the shutdown hook logs the stop (see the class).
+        System.setProperty("java.util.logging.manager", KeepHandlersLogManager.class.getName());
+        // Until --log_format is read: one line per record, "2026-01-01T12:00:00.000Z INFO logger: message".
         System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tLZ %4$s %3$s: %5$s%6$s%n");
         if (DumpCommand.isDumpCommand(args)) {
             System.exit(DumpCommand.run(args, System.getenv(), System.in, System.out, System.err));
@@ -35,10 +41,12 @@ public final class Main {
             System.exit(2);
             return;
         }
+        LineFormats.install(config.get(Flags.LOG_FORMAT));
         for (String warning : ConfigLoader.warnings(config)) {
             log.log(Level.WARNING, "*** " + warning + " ***");
         }
-        log.log(Level.INFO, ConfigLoader.describe(config));
+        OperatorLog.info("config", "configuration: " + ConfigLoader.describe(config),
+                "flags", ConfigLoader.describedValues(config));
         BrokerServer server;
         try {
             server = BrokerServer.start(config);

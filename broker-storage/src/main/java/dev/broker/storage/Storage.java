@@ -40,6 +40,13 @@ public interface Storage extends AutoCloseable {
     }
 
     /**
+     * Tells {@code observer} of every batch of appends made durable from now on (replacing any observer set before).
+     * A backend that does not commit in batches, or does not measure them, ignores it.
+     */
+    default void observeCommits(CommitObserver observer) {
+    }
+
+    /**
      * Stops accepting new work, completes every write already accepted (each is either durable and acknowledged or
      * failed), and releases every resource. Idempotent.
      */

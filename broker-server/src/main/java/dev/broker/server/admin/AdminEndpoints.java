@@ -5,6 +5,7 @@ import dev.broker.server.api.ApiRequest;
 import dev.broker.server.api.BadRequestException;
 import dev.broker.server.api.Replies;
 import dev.broker.server.api.StringFields;
+import dev.broker.server.auth.AuthFailures;
 import dev.broker.server.auth.BasicCredentialCache;
 import dev.broker.server.auth.PasswordHasher;
 import dev.broker.server.auth.Secrets;
@@ -20,6 +21,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The user-management endpoints, gated by the admin token in the body: create, revoke, unrevoke, list, get.
@@ -42,15 +44,30 @@ public final class AdminEndpoints {
     private final PasswordHasher hasher;
     private final BasicCredentialCache basicCache;
     private final SseHub hub;
+    private final AuthFailures failures;
+    /** Users revoked since the start: the operator log reports how many, never who. */
+    private final LongAdder revocations = new LongAdder();
 
     public AdminEndpoints(String adminToken, UserStore store, UserDirectory directory, PasswordHasher hasher,
                           BasicCredentialCache basicCache, SseHub hub) {
+        this(adminToken, store, directory, hasher, basicCache, hub, new AuthFailures());
+    }
+
+    /** @param failures where wrong admin tokens are counted */
+    public AdminEndpoints(String adminToken, UserStore store, UserDirectory directory, PasswordHasher hasher,
+                          BasicCredentialCache basicCache, SseHub hub, AuthFailures failures) {
+        this.failures = failures;
         this.adminToken = adminToken;
         this.store = store;
         this.directory = directory;
         this.hasher = hasher;
         this.basicCache = basicCache;
         this.hub = hub;
+    }
+
+    /** Revocations answered 200 since the start (repeated ones included: revoking is idempotent). */
+    public long revocations() {
+        return revocations.sum();
     }
 
     public void createUser(ChannelHandlerContext ctx, ApiRequest request) throws BadRequestException {
@@ -114,6 +131,7 @@ public final class AdminEndpoints {
                 directory.put(updated.get());
                 basicCache.invalidate(username);
                 if (revoked) {
+                    revocations.increment();
                     hub.closeStreamsOf(updated.get().tenant(), username);
                 }
                 HttpResponses.object(ctx, slot, g -> { });
@@ -167,6 +185,7 @@ public final class AdminEndpoints {
         if (Secrets.matches(given, adminToken)) {
             return true;
         }
+        failures.record(AuthFailures.Kind.BAD_ADMIN_TOKEN);
         HttpResponses.error(ctx, slot, HttpResponseStatus.UNAUTHORIZED, "wrong admin_token");
         return false;
     }

@@ -1,9 +1,11 @@
 package dev.broker.server.api;
 
+import dev.broker.server.auth.AuthFailures;
 import dev.broker.server.auth.AuthenticationException;
 import dev.broker.server.auth.Authenticator;
 import dev.broker.server.auth.Principal;
 import dev.broker.server.auth.Secrets;
+import dev.broker.server.auth.TooManyAttemptsException;
 import dev.broker.server.http.ClientAddress;
 import dev.broker.server.http.HttpResponses;
 import dev.broker.server.http.ResponseSlot;
@@ -37,15 +39,29 @@ public final class AuthHandler extends SimpleChannelInboundHandler<ApiRequest> {
     private final Authenticator authenticator;
     /** Null: the operator's routes answer 401 to everyone. */
     private final String adminToken;
+    private final AuthFailures failures;
 
     public AuthHandler(Authenticator authenticator) {
-        this(authenticator, null);
+        this(authenticator, null, new AuthFailures());
     }
 
     public AuthHandler(Authenticator authenticator, String adminToken) {
+        this(authenticator, adminToken, new AuthFailures());
+    }
+
+    public AuthHandler(Authenticator authenticator, AuthFailures failures) {
+        this(authenticator, null, failures);
+    }
+
+    /**
+     * @param adminToken the operator's token for the admin routes; null to refuse them all
+     * @param failures   where failed authentications are counted, by kind
+     */
+    public AuthHandler(Authenticator authenticator, String adminToken, AuthFailures failures) {
         super(ApiRequest.class, false);
         this.authenticator = authenticator;
         this.adminToken = adminToken;
+        this.failures = failures;
     }
 
     @Override
@@ -62,6 +78,7 @@ public final class AuthHandler extends SimpleChannelInboundHandler<ApiRequest> {
         boolean bearer = authorization != null && authorization.regionMatches(true, 0, BEARER, 0, BEARER.length());
         String given = bearer ? authorization.substring(BEARER.length()).trim() : null;
         if (adminToken == null || given == null || !Secrets.matches(given, adminToken)) {
+            failures.record(AuthFailures.Kind.BAD_ADMIN_TOKEN);
             unauthorized(ctx, request, "wrong or missing admin token (Authorization: Bearer <admin token>)");
             return;
         }
@@ -94,7 +111,7 @@ public final class AuthHandler extends SimpleChannelInboundHandler<ApiRequest> {
         }
     }
 
-    private static void proceed(ChannelHandlerContext ctx, ApiRequest request, Principal principal, Throwable failure) {
+    private void proceed(ChannelHandlerContext ctx, ApiRequest request, Principal principal, Throwable failure) {
         if (failure == null) {
             ctx.fireChannelRead(request.authenticatedAs(principal));
             return;
@@ -102,6 +119,11 @@ public final class AuthHandler extends SimpleChannelInboundHandler<ApiRequest> {
         ResponseSlot slot = request.slot();
         request.release();
         Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        if (cause instanceof TooManyAttemptsException) {
+            failures.record(AuthFailures.Kind.THROTTLED);
+        } else if (cause instanceof AuthenticationException refused) {
+            failures.record(refused.kind());
+        }
         if (Replies.passwordChecksRefused(ctx, slot, cause)) {
             return;
         }

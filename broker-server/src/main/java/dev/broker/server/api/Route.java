@@ -25,7 +25,9 @@ public enum Route {
     ADMIN_INSERT(HttpMethod.POST, "/admin/insert", Access.ADMIN_AS_TENANT),
     ADMIN_STATS(HttpMethod.GET, "/admin/stats", Access.ADMIN),
     /** The console's static files: {@code /console} and every path under {@code /console/}; HEAD too. */
-    CONSOLE(HttpMethod.GET, "/console", Access.PUBLIC);
+    CONSOLE(HttpMethod.GET, "/console", Access.PUBLIC),
+    /** Prometheus metrics; the endpoint checks the admin token itself (a Bearer credential, unless public). */
+    METRICS(HttpMethod.GET, "/metrics", false);
 
     /** Who may call a route. */
     public enum Access {

@@ -1,5 +1,6 @@
 package dev.broker.server.api;
 
+import dev.broker.server.auth.AuthFailures;
 import dev.broker.server.auth.AuthThrottle;
 import dev.broker.server.auth.JwtTokens;
 import dev.broker.server.auth.PasswordHasher;
@@ -24,13 +25,21 @@ public final class SessionEndpoints {
     private final UserDirectory directory;
     private final PasswordHasher hasher;
     private final JwtTokens tokens;
+    private final AuthFailures failures;
     private final AuthThrottle throttle;
 
     public SessionEndpoints(UserDirectory directory, PasswordHasher hasher, JwtTokens tokens, AuthThrottle throttle) {
+        this(directory, hasher, tokens, throttle, new AuthFailures());
+    }
+
+    /** @param failures where failed logins are counted, by kind */
+    public SessionEndpoints(UserDirectory directory, PasswordHasher hasher, JwtTokens tokens, AuthThrottle throttle,
+                            AuthFailures failures) {
         this.directory = directory;
         this.hasher = hasher;
         this.tokens = tokens;
         this.throttle = throttle;
+        this.failures = failures;
     }
 
     public void login(ChannelHandlerContext ctx, ApiRequest request) throws BadRequestException {
@@ -42,6 +51,7 @@ public final class SessionEndpoints {
         try {
             attempt = throttle.begin(username, ClientAddress.of(ctx.channel()));
         } catch (TooManyAttemptsException e) {
+            failures.record(AuthFailures.Kind.THROTTLED);
             Replies.passwordChecksRefused(ctx, slot, e);
             return;
         }
@@ -64,8 +74,10 @@ public final class SessionEndpoints {
             attempt.failed();
         }
         if (!ok || user == null) {
+            failures.record(AuthFailures.Kind.BAD_PASSWORD);
             HttpResponses.error(ctx, slot, HttpResponseStatus.UNAUTHORIZED, "wrong username or password");
         } else if (user.revoked()) {
+            failures.record(AuthFailures.Kind.REVOKED);
             HttpResponses.error(ctx, slot, HttpResponseStatus.UNAUTHORIZED, "user is revoked");
         } else {
             String jwt = tokens.issue(user.username(), user.tenant());

@@ -61,12 +61,12 @@ public final class Authenticator {
                 if (startsWithIgnoreCase(value, "Basic ")) {
                     return basic(value, client);
                 }
-                throw new AuthenticationException("unsupported authorization scheme");
+                throw new AuthenticationException(AuthFailures.Kind.MALFORMED, "unsupported authorization scheme");
             }
             if (accessToken != null) {
                 return CompletableFuture.completedFuture(bearer(accessToken));
             }
-            throw new AuthenticationException("missing credentials");
+            throw new AuthenticationException(AuthFailures.Kind.MISSING, "missing credentials");
         } catch (AuthenticationException | TooManyAttemptsException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -86,11 +86,11 @@ public final class Authenticator {
         try {
             decoded = new String(Base64.getDecoder().decode(header.substring(6).trim()), StandardCharsets.UTF_8);
         } catch (IllegalArgumentException e) {
-            throw new AuthenticationException("malformed Basic credentials");
+            throw new AuthenticationException(AuthFailures.Kind.MALFORMED, "malformed Basic credentials");
         }
         int colon = decoded.indexOf(':');
         if (colon < 0) {
-            throw new AuthenticationException("malformed Basic credentials");
+            throw new AuthenticationException(AuthFailures.Kind.MALFORMED, "malformed Basic credentials");
         }
         String username = decoded.substring(0, colon);
         String password = decoded.substring(colon + 1);
@@ -117,7 +117,8 @@ public final class Authenticator {
                     } else if (!ok) {
                         attempt.failed();
                         verifying.remove(key, mine);
-                        mine.completeExceptionally(new AuthenticationException("wrong username or password"));
+                        mine.completeExceptionally(new AuthenticationException(AuthFailures.Kind.BAD_PASSWORD,
+                                "wrong username or password"));
                     } else {
                         attempt.succeeded();
                         basicCache.put(key, username); // before the entry leaves, so that no one hashes it again
@@ -132,10 +133,10 @@ public final class Authenticator {
     private Principal principalOf(String username) {
         User user = users.get(username);
         if (user == null) {
-            throw new AuthenticationException("unknown user");
+            throw new AuthenticationException(AuthFailures.Kind.UNKNOWN_USER, "unknown user");
         }
         if (user.revoked()) {
-            throw new AuthenticationException("user is revoked");
+            throw new AuthenticationException(AuthFailures.Kind.REVOKED, "user is revoked");
         }
         return new Principal(user.username(), user.tenant());
     }

@@ -161,18 +161,26 @@ public final class ConfigLoader {
      */
     public static String describe(BrokerConfig config) {
         StringBuilder b = new StringBuilder();
-        for (Flag<?> flag : Flags.all()) {
+        describedValues(config).forEach((name, value) -> {
             if (b.length() > 0) {
                 b.append(' ');
             }
-            b.append(flag.name()).append('=');
+            b.append(name).append('=').append(value);
+        });
+        return b.toString();
+    }
+
+    /** Every flag's name and value as {@link #describe} writes them (secrets masked), in declaration order. */
+    public static Map<String, String> describedValues(BrokerConfig config) {
+        Map<String, String> values = new LinkedHashMap<>();
+        for (Flag<?> flag : Flags.all()) {
             if (flag.isSecret()) {
-                b.append(config.isDefault(flag) ? "<default>" : "***");
+                values.put(flag.name(), config.isDefault(flag) ? "<default>" : "***");
             } else {
-                b.append(config.valueText(flag));
+                values.put(flag.name(), config.valueText(flag));
             }
         }
-        return b.toString();
+        return values;
     }
 
     /**

@@ -315,6 +315,18 @@ public final class Flag<T> {
         return value.toMillis() + "ms";
     }
 
+    /** One of {@code choices}, as written (lower case). */
+    static Builder<String> choice(String name, String metavar, List<String> choices) {
+        String expected = "is not one of " + String.join(", ", choices);
+        return new Builder<String>(name, metavar, text -> {
+            String v = text.strip();
+            if (!choices.contains(v)) {
+                throw BadValue.invalid(expected);
+            }
+            return v;
+        }, v -> choices.contains(v) ? null : expected).format(v -> v);
+    }
+
     /** A non-empty string taken as it is, never shown. */
     static Builder<String> secret(String name, String metavar) {
         return new Builder<String>(name, metavar, Flag::nonEmpty, v -> v.isEmpty() ? "is empty" : null)

@@ -177,6 +177,24 @@ public final class Flags {
                     .meaning("password checks that may wait for a hashing thread, in each of two lanes (usernames and"
                             + " addresses without a failure in the last minute go first); one more is a 503"));
 
+    // --- operating: metrics and logs.
+
+    public static final Flag<Boolean> METRICS_PUBLIC = declare(
+            Flag.bool("metrics_public")
+                    .defaultValue(false)
+                    .meaning("serve GET /metrics to anyone; by default it needs Authorization: Bearer <admin_token>"));
+
+    public static final Flag<String> LOG_FORMAT = declare(
+            Flag.choice("log_format", "FORMAT", List.of("text", "json"))
+                    .defaultValue("text")
+                    .meaning("text: one readable line per log event; json: one JSON object per line (ts, level,"
+                            + " logger, event, msg, fields, error)"));
+
+    public static final Flag<Path> ACCESS_LOG = declare(
+            Flag.optionalPath("access_log", "FILE")
+                    .meaning("write one line per request (method, route path without query string, status, duration,"
+                            + " bytes, client address) to FILE, or to the log with -; off when unset"));
+
     // --- advanced: the SSE fan-out and its snapshot caches. The defaults are what the benchmarks were run with.
 
     public static final Flag<Integer> SSE_DRAIN_INTERVAL_MS = declare(

@@ -3,6 +3,8 @@ package dev.broker.server.pipeline;
 import dev.broker.server.http.BodyLimitAggregator;
 import dev.broker.server.http.CorsHandler;
 import dev.broker.server.http.ExceptionHandler;
+import dev.broker.server.http.ExchangeListener;
+import dev.broker.server.http.ExchangeRecorder;
 import dev.broker.server.http.InFlightRequests;
 import dev.broker.server.http.RequestDeadline;
 import dev.broker.server.http.StrictServerCodec;
@@ -25,6 +27,7 @@ import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.ReadTimeoutHandler;
 import java.lang.System.Logger.Level;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -70,6 +73,8 @@ public final class BrokerChannelInitializer extends ChannelInitializer<Channel> 
     private final ChannelHandler auth;
     private final ChannelHandler api;
     private final ChannelHandler exceptions = new ExceptionHandler();
+    private final ExchangeListener exchanges;
+    private final Map<String, String> routesByPath;
 
     /**
      * @param tls    the TLS context for each new connection (it may change between connections; null from the
@@ -83,6 +88,20 @@ public final class BrokerChannelInitializer extends ChannelInitializer<Channel> 
     public BrokerChannelInitializer(Supplier<SslContext> tls, ConnectionLimits limits, int requestTimeoutSeconds,
                                     String origin, int maxBodyBytes, InFlightRequests inFlight,
                                     ChannelHandler router, ChannelHandler auth, ChannelHandler api) {
+        this(tls, limits, requestTimeoutSeconds, origin, maxBodyBytes, inFlight, router, auth, api,
+                ExchangeListener.NONE, Map.of());
+    }
+
+    /**
+     * @param exchanges    told of every answer (response metrics, the access log)
+     * @param routesByPath each route's path to its name, for {@code exchanges}
+     */
+    public BrokerChannelInitializer(Supplier<SslContext> tls, ConnectionLimits limits, int requestTimeoutSeconds,
+                                    String origin, int maxBodyBytes, InFlightRequests inFlight,
+                                    ChannelHandler router, ChannelHandler auth, ChannelHandler api,
+                                    ExchangeListener exchanges, Map<String, String> routesByPath) {
+        this.exchanges = exchanges;
+        this.routesByPath = Map.copyOf(routesByPath);
         this.tls = tls;
         this.limits = limits;
         this.requestTimeoutSeconds = requestTimeoutSeconds;
@@ -181,12 +200,14 @@ public final class BrokerChannelInitializer extends ChannelInitializer<Channel> 
 
     /**
      * The handlers every request passes, over HTTP/1.1 or as an HTTP/2 stream, added after the codec: aggregation
-     * (413) → sequencer → CORS → router → auth → API → exceptions. {@link HandlerNames#REQUEST_ONLY} names those
+     * (413) → sequencer → exchanges (metrics, access log) → CORS → router → auth → API → exceptions. {@link HandlerNames#REQUEST_ONLY} names those
      * that leave when the channel becomes a stream.
      */
     void addRequestHandlers(ChannelPipeline pipeline) {
         pipeline.addLast(HandlerNames.AGGREGATOR, new BodyLimitAggregator(maxBodyBytes));
         pipeline.addLast(HandlerNames.SEQUENCER, new RequestSequencer(inFlight));
+        // Right after the sequencer: it sees each request with its slot and every answer before it is put in order.
+        pipeline.addLast(HandlerNames.EXCHANGES, new ExchangeRecorder(exchanges, routesByPath));
         // After the sequencer, so that a pipelined preflight is answered in turn; every response is written below
         // it (router, auth, endpoints, the exception handler; the sequencer's 503 from the tail) and passes it,
         // which puts it in its request's place.

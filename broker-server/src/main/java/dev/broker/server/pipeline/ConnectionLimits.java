@@ -1,10 +1,10 @@
 package dev.broker.server.pipeline;
 
 import dev.broker.server.http.ClientAddress;
+import dev.broker.server.logging.OperatorLog;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
-import java.lang.System.Logger.Level;
 import java.lang.management.ManagementFactory;
 import java.lang.management.OperatingSystemMXBean;
 import java.net.InetAddress;
@@ -22,8 +22,6 @@ import java.util.concurrent.atomic.AtomicLong;
  * channel closes. Thread-safe: the loops accept concurrently.
  */
 public final class ConnectionLimits {
-
-    private static final System.Logger LOG = System.getLogger(ConnectionLimits.class.getName());
 
     /** Descriptors left for everything but connections: at least this many ... */
     static final int MIN_RESERVE = 1000;
@@ -48,6 +46,8 @@ public final class ConnectionLimits {
     private final AtomicInteger open = new AtomicInteger();
     private final ConcurrentHashMap<InetAddress, Integer> perClient = new ConcurrentHashMap<>();
     private final AtomicLong refused = new AtomicLong();
+    /** Every refusal since the start (for metrics; {@link #refused} is the count since the last log line). */
+    private final AtomicLong refusedTotal = new AtomicLong();
     private final AtomicLong lastLogNanos = new AtomicLong(System.nanoTime() - LOG_INTERVAL_NANOS);
 
     /**
@@ -131,14 +131,20 @@ public final class ConnectionLimits {
         return taken[0];
     }
 
+    /** Connections refused at a cap since the start. */
+    public long refusedTotal() {
+        return refusedTotal.get();
+    }
+
     private void refuse(Channel channel, boolean plainHttp, String why) {
+        refusedTotal.incrementAndGet();
         long count = refused.incrementAndGet();
         long now = System.nanoTime();
         long last = lastLogNanos.get();
         if (now - last >= LOG_INTERVAL_NANOS && lastLogNanos.compareAndSet(last, now)) {
             refused.addAndGet(-count);
-            LOG.log(Level.WARNING, "refused {0,number,#} connection(s) since the last report; the latest from {1}: {2}",
-                    count, channel.remoteAddress(), why);
+            OperatorLog.warning("connections_refused", "refused " + count + " connection(s) since the last report;"
+                    + " the latest from " + channel.remoteAddress() + ": " + why, "count", count);
         }
         if (plainHttp) {
             // May meet a request already sent: the client then reads the 503 or, at worst, a reset. Either way the

@@ -32,6 +32,11 @@ public final class HandlerNames {
     public static final String REQUEST_DEADLINE = "requestDeadline";
     public static final String AGGREGATOR = "aggregator";
     public static final String SEQUENCER = "sequencer";
+    /**
+     * After the sequencer: tells the response metrics and the access log of each answer. Not request-only: it leaves
+     * a stream by itself, or follows it to its end for the access log.
+     */
+    public static final String EXCHANGES = "exchanges";
     public static final String CORS = "cors";
     public static final String ROUTER = "router";
     public static final String AUTH = "auth";

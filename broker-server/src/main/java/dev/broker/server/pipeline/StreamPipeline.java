@@ -1,5 +1,6 @@
 package dev.broker.server.pipeline;
 
+import dev.broker.server.http.ExchangeRecorder;
 import dev.broker.server.http2.Http2IdleTimeout;
 import dev.broker.server.http2.Http2SseEncoder;
 import io.netty.channel.Channel;
@@ -35,6 +36,10 @@ public final class StreamPipeline {
             if (pipeline.get(name) != null) {
                 pipeline.remove(name);
             }
+        }
+        // Stays only to follow the stream for the access log.
+        if (pipeline.get(HandlerNames.EXCHANGES) instanceof ExchangeRecorder recorder && !recorder.followsStream()) {
+            pipeline.remove(HandlerNames.EXCHANGES);
         }
     }
 }

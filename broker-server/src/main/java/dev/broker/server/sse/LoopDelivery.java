@@ -35,6 +35,8 @@ final class LoopDelivery {
     }
 
     final EventLoop loop;
+    /** The server's counts, shared by every loop. */
+    final SseStats stats;
     private final Listener listener;
     private final long minDrainIntervalNanos;
     private final Map<String, TenantGroup> tenants = new HashMap<>();
@@ -50,12 +52,16 @@ final class LoopDelivery {
     private volatile long lastDrainNanos;
     /** The id of the last event this loop took from its inbox (of any tenant). */
     private long lastDeliveredId;
-    /** Events taken from the inbox, and events handed to live streams (times the streams): plain, loop-only. */
+    /** Events taken from the inbox: plain, loop-only (deliveries are counted server-wide in {@link SseStats}). */
     private long eventsTaken;
-    private long liveDeliveries;
 
     LoopDelivery(EventLoop loop, SseSettings settings, Listener listener) {
+        this(loop, settings, listener, new SseStats());
+    }
+
+    LoopDelivery(EventLoop loop, SseSettings settings, Listener listener, SseStats stats) {
         this.loop = loop;
+        this.stats = stats;
         this.listener = listener;
         this.minDrainIntervalNanos = settings.drainIntervalNanos();
         this.lastDrainNanos = System.nanoTime() - minDrainIntervalNanos;
@@ -131,7 +137,7 @@ final class LoopDelivery {
         lastDrainNanos = System.nanoTime();
         catchUp();
         for (TenantGroup group : pendingBursts) {
-            liveDeliveries += group.drainTo(fanOuts);
+            group.drainTo(fanOuts, stats);
         }
         pendingBursts.clear();
         fanOuts.start();
@@ -190,7 +196,7 @@ final class LoopDelivery {
 
     /** This loop's counters (on the loop). */
     SseCounters counters() {
-        return new SseCounters(eventsTaken, liveDeliveries);
+        return new SseCounters(eventsTaken, 0);
     }
 
     /** Adds this loop's open streams, by tenant, to {@code into} (on the loop). */

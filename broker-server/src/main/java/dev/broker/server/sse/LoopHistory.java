@@ -302,7 +302,8 @@ final class LoopHistory implements History, LoopDelivery.Listener {
         List<CompletableFuture<CachedSnapshot>> waiting = List.copyOf(history.waiting);
         history.waiting.clear();
         if (failure != null) {
-            LOG.log(Level.ERROR, "reading the snapshot of a tenant failed; closing the streams waiting for it", failure);
+            // The streams count it, and the operator log reports them together: one line per tenant would flood it.
+            LOG.log(Level.DEBUG, "reading the snapshot of a tenant failed; closing the streams waiting for it", failure);
             history.cache.clear();
             waiting.forEach(stream -> stream.completeExceptionally(failure));
             return;

@@ -37,6 +37,7 @@ public final class SseHub implements Consumer<Event> {
     private final ByteBufAllocator alloc;
     private final Map<EventExecutor, Loop> byLoop = new IdentityHashMap<>();
     private final List<Loop> loops = new ArrayList<>();
+    private final SseStats stats = new SseStats();
 
     public SseHub(EventLoopGroup group, ByteBufAllocator alloc, EventLog log, SseSettings settings) {
         this.alloc = alloc;
@@ -45,7 +46,7 @@ public final class SseHub implements Consumer<Event> {
         for (EventExecutor executor : group) {
             EventLoop eventLoop = (EventLoop) executor;
             LoopHistory history = new LoopHistory(eventLoop, log, alloc, settings, budget);
-            LoopDelivery delivery = new LoopDelivery(eventLoop, settings, history);
+            LoopDelivery delivery = new LoopDelivery(eventLoop, settings, history, stats);
             Loop loop = new Loop(eventLoop, delivery, history);
             eventLoop.terminationFuture().addListener(terminated -> {
                 delivery.releaseAfterTermination();
@@ -60,6 +61,11 @@ public final class SseHub implements Consumer<Event> {
                 executor.scheduleAtFixedRate(delivery::heartbeat, heartbeatSeconds, heartbeatSeconds, TimeUnit.SECONDS);
             }
         }
+    }
+
+    /** The server's SSE counts (streams, deliveries, slow consumers, snapshot cache), for metrics. */
+    public SseStats stats() {
+        return stats;
     }
 
     /** Called by the feed, on a storage thread, for every durable event in id order. */
@@ -89,11 +95,12 @@ public final class SseHub implements Consumer<Event> {
     }
 
     /**
-     * The fan-out's counters, read on each loop (where they are plain fields, so counting costs the hot path
-     * nothing) and summed. Fails if a loop has shut down.
+     * The fan-out's counters: the events taken, read on each loop (a plain field there), and the deliveries of
+     * {@link #stats()}. Fails if a loop has shut down.
      */
     public CompletableFuture<SseCounters> counters() {
-        return onEveryLoop(loop -> loop.delivery.counters(), SseCounters::plus);
+        return onEveryLoop(loop -> loop.delivery.counters(), SseCounters::plus)
+                .thenApply(counters -> new SseCounters(counters.events(), stats.deliveries()));
     }
 
     /** The open streams of every tenant that has any, counted on each loop; fails if a loop has shut down. */

@@ -97,6 +97,7 @@ public final class SseSession {
     void start(Long lastEventId) {
         assert channel.eventLoop().inEventLoop() : "SSE session started off its event loop";
         channel.attr(KEY).set(this);
+        delivery.stats.opened(channel);
         // The hand-off rule's step 2: from here on the loop reflects every insert answered before this request.
         delivery.catchUp();
         delivery.open(this);
@@ -126,6 +127,7 @@ public final class SseSession {
 
     private void startFromSnapshot() {
         CompletableFuture<History.CachedSnapshot> cached = history.cachedSnapshot(tenant());
+        delivery.stats.snapshotFromCache(cached != null && cached.isDone() && !cached.isCompletedExceptionally());
         if (cached == null) {
             readSnapshot();
             return;
@@ -136,6 +138,9 @@ public final class SseSession {
                     snapshot.frames().release();
                 }
             } else if (failure != null) {
+                if (!(failure instanceof History.Refused)) {
+                    delivery.stats.historyFailed();
+                }
                 channel.close();
             } else if (snapshot == null) {
                 readSnapshot();
@@ -319,6 +324,7 @@ public final class SseSession {
                 stallCheck = null;
                 if (!channel.isWritable() && state != State.CLOSED) {
                     LOG.log(Level.DEBUG, "closing slow SSE consumer {0}", channel.remoteAddress());
+                    delivery.stats.slowConsumerClosed();
                     channel.close();
                 }
             }, STALL_MILLIS, TimeUnit.MILLISECONDS);
@@ -403,7 +409,9 @@ public final class SseSession {
                 return;
             }
             if (failure != null) {
-                LOG.log(Level.ERROR, "reading history for an SSE stream failed; closing it", failure);
+                // Counted, and reported together by the operator log: a store fault would log one line per stream.
+                LOG.log(Level.DEBUG, "reading history for an SSE stream failed; closing it", failure);
+                delivery.stats.historyFailed();
                 channel.close();
                 return;
             }

@@ -17,11 +17,8 @@ import java.util.function.Consumer;
  */
 final class TenantGroup {
 
-    /**
-     * A stream that went live at {@code offset} bytes ({@code framesBefore} frames) into the pending burst: it has
-     * everything before it.
-     */
-    private record Newcomer(SseSession session, int offset, int framesBefore) {
+    /** A stream that went live at {@code offset} bytes into the pending burst: it has everything before it. */
+    private record Newcomer(SseSession session, int offset, int frames) {
     }
 
     final String tenant;
@@ -98,26 +95,25 @@ final class TenantGroup {
 
     /**
      * At the drain: the burst to the live group, its rest to each newcomer (a slice of the same bytes), and the
-     * newcomers into the live group. Returns the deliveries handed out (events times streams).
+     * newcomers into the live group. Counts the deliveries once per burst, not per write.
      */
-    int drainTo(FanOuts fanOuts) {
+    void drainTo(FanOuts fanOuts, SseStats stats) {
         ByteBuf taken = burst;
         int frames = burstFrames;
-        int deliveries = 0;
         burst = null;
         burstFrames = 0;
         if (taken != null) {
-            if (!live.isEmpty()) {
-                SseSession[] streams = live.snapshot();
-                fanOuts.add(taken.retainedDuplicate(), streams);
-                deliveries += frames * streams.length;
-            }
             int length = taken.readableBytes();
+            if (!live.isEmpty()) {
+                SseSession[] targets = live.snapshot();
+                stats.delivered((long) frames * targets.length, (long) length * targets.length);
+                fanOuts.add(taken.retainedDuplicate(), targets);
+            }
             for (Newcomer newcomer : newcomers) {
                 if (newcomer.offset < length) {
+                    stats.delivered(frames - newcomer.frames, length - newcomer.offset);
                     fanOuts.add(taken.retainedSlice(taken.readerIndex() + newcomer.offset, length - newcomer.offset),
                             new SseSession[] {newcomer.session});
-                    deliveries += frames - newcomer.framesBefore;
                 }
             }
             taken.release();
@@ -126,7 +122,6 @@ final class TenantGroup {
             live.add(newcomer.session);
         }
         newcomers.clear();
-        return deliveries;
     }
 
     /** Writes a heartbeat to every stream that has written its history or waits for it to begin. */

@@ -16,11 +16,13 @@
  *           same id), the linger that keeps a cache warm for reconnecting clients, and the turns in which
  *           streams write their histories ({@code HistoryTurns}).</li>
  *     </ul></li>
- *   <li>{@code HistoryBudget}, the one thread-safe part, shared by all loops: the bytes that store reads of
+ *   <li>{@code HistoryBudget}, the one thread-safe part that decides anything, shared by all loops: the bytes that store reads of
  *       history hold across the server. A read takes room before it is issued and gives it back when the last
  *       stream writing it is done or closed; streams whose read finds no room wait, in order, without having
  *       joined their tenant, and past a bounded number of waiting streams a newcomer is closed.</li>
  *   <li>{@code SseSession}: one stream, from its history to live events.</li>
+ *   <li>{@link dev.broker.server.sse.SseStats}: server-wide counts for metrics ({@code LongAdder}s every loop adds
+ *       to, once per burst and group of streams); nothing reads them back to decide.</li>
  * </ul>
  *
  * <h2>The hand-off rule, and why it holds</h2>

@@ -1,5 +1,6 @@
 package dev.broker.server.tls;
 
+import dev.broker.server.logging.OperatorLog;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.URI;
@@ -247,8 +248,9 @@ final class AcmeCertificates implements CertificateSource {
         PemFiles.writeKeyPair(dir.resolve(TlsContexts.KEY_FILE), domainKey);
         PemFiles.writeChain(dir.resolve(TlsContexts.CERT_FILE), chain);
         current = fresh;
-        LOG.log(Level.INFO, "TLS: obtained {0} for {1} in {2} ms; new connections use it", fresh.describe(), domain,
-                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+        OperatorLog.info("certificate_obtained", "TLS: obtained " + fresh.describe() + " for " + domain + " in "
+                + millis + " ms; new connections use it", "domain", domain, "millis", millis);
         return fresh;
     }
 

@@ -1,5 +1,6 @@
 package dev.broker.server.tls;
 
+import dev.broker.server.logging.OperatorLog;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
@@ -104,8 +105,8 @@ final class CertificateDirectory implements CertificateSource {
                 return;
             }
             current = next;
-            LOG.log(Level.INFO, "TLS: loaded the new certificate {0} from {1}; new connections use it",
-                    next.describe(), dir.toAbsolutePath());
+            OperatorLog.info("certificate_loaded", "TLS: loaded the new certificate " + next.describe() + " from "
+                    + dir.toAbsolutePath() + "; new connections use it", "directory", dir.toAbsolutePath().toString());
         } catch (RuntimeException e) {
             LOG.log(Level.ERROR, "TLS: watching " + dir.toAbsolutePath() + " failed", e);
         }

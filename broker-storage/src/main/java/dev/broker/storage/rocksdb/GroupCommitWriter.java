@@ -1,5 +1,6 @@
 package dev.broker.storage.rocksdb;
 
+import dev.broker.storage.CommitObserver;
 import dev.broker.storage.Event;
 import dev.broker.storage.StorageException;
 import dev.broker.storage.StorageOverloadedException;
@@ -74,6 +75,7 @@ final class GroupCommitWriter {
     private volatile long appends;
     private volatile long failedAppends;
     private volatile int largestBatch;
+    private volatile CommitObserver observer = CommitObserver.NONE;
 
     /** {@code clock} gives the timestamps of the batches, in Unix milliseconds. */
     GroupCommitWriter(RecoveringDatabase database, BatchCommitter committer, LocalFeed.Events feed, long lastId,
@@ -129,6 +131,10 @@ final class GroupCommitWriter {
         return lastId;
     }
 
+    void observeCommits(CommitObserver commitObserver) {
+        this.observer = commitObserver;
+    }
+
     CommitStats stats() {
         return new CommitStats(commits, appends, failedAppends, largestBatch);
     }
@@ -164,6 +170,7 @@ final class GroupCommitWriter {
 
     private void commit(List<PendingAppend> batch) {
         long timestamp = clock.getAsLong();
+        long started = System.nanoTime();
         List<Event> events;
         try {
             events = database.write("append events", db -> write(db, batch, timestamp));
@@ -180,6 +187,7 @@ final class GroupCommitWriter {
         commits++;
         appends += batch.size();
         largestBatch = Math.max(largestBatch, batch.size());
+        observer.committed(batch.size(), System.nanoTime() - started);
         for (int i = 0; i < batch.size(); i++) {
             Event event = events.get(i);
             feed.publish(event);

@@ -2,6 +2,7 @@ package dev.broker.storage.rocksdb;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import dev.broker.storage.CommitObserver;
 import dev.broker.storage.Event;
 import dev.broker.storage.EventLog;
 import dev.broker.storage.HistoryTrimmedException;
@@ -261,6 +262,10 @@ public final class RocksEventLog implements EventLog {
     }
 
     /** Group-commit counters, e.g. to check that concurrent appends shared writes. */
+    void observeCommits(CommitObserver observer) {
+        writer.observeCommits(observer);
+    }
+
     public CommitStats commitStats() {
         return writer.stats();
     }

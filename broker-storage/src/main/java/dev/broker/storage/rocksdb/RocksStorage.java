@@ -1,5 +1,6 @@
 package dev.broker.storage.rocksdb;
 
+import dev.broker.storage.CommitObserver;
 import dev.broker.storage.EventFeed;
 import dev.broker.storage.EventLog;
 import dev.broker.storage.Storage;
@@ -383,6 +384,11 @@ public final class RocksStorage implements Storage {
     @Override
     public StorageHealth health() {
         return open ? database.health() : StorageHealth.unwritable("storage is closed");
+    }
+
+    @Override
+    public void observeCommits(CommitObserver observer) {
+        eventLog.observeCommits(observer);
     }
 
     /** How many times the database was reopened after a failed write since the store opened. */
