@@ -25,6 +25,7 @@ import static dev.broker.server.config.Flags.SSE_FAN_OUT_CHUNK;
 import static dev.broker.server.config.Flags.SSE_HISTORY_BUDGET_BYTES;
 
 import dev.broker.server.admin.AdminEndpoints;
+import dev.broker.server.admin.UserChanges;
 import dev.broker.server.api.ApiHandler;
 import dev.broker.server.api.AuthHandler;
 import dev.broker.server.api.Endpoint;
@@ -89,20 +90,22 @@ public final class BrokerServer implements AutoCloseable {
     private final EventLoopGroup acceptor;
     private final SseHub hub;
     private final AutoCloseable feedSubscription;
+    private final AutoCloseable userSubscription;
     private final InFlightRequests inFlight;
     private final Channel serverChannel;
     private final TlsService tls;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private BrokerServer(Storage storage, HashWorkers hashing, EventLoopGroup group, EventLoopGroup acceptor,
-                         SseHub hub, AutoCloseable feedSubscription, InFlightRequests inFlight, Channel serverChannel,
-                         TlsService tls) {
+                         SseHub hub, AutoCloseable feedSubscription, AutoCloseable userSubscription,
+                         InFlightRequests inFlight, Channel serverChannel, TlsService tls) {
         this.storage = storage;
         this.hashing = hashing;
         this.group = group;
         this.acceptor = acceptor;
         this.hub = hub;
         this.feedSubscription = feedSubscription;
+        this.userSubscription = userSubscription;
         this.inFlight = inFlight;
         this.serverChannel = serverChannel;
         this.tls = tls;
@@ -127,16 +130,24 @@ public final class BrokerServer implements AutoCloseable {
         // One thread of its own for accepting: on a loop that also serves connections, a flood of busy connections
         // delayed the accept of a new one by 1 to 7 s (measured during a flood of password guesses).
         EventLoopGroup acceptor = transport.newGroup(1, "broker-accept");
+        AutoCloseable userSubscription = null;
         try {
+            BasicCredentialCache basicCache = new BasicCredentialCache();
+            SseHub hub = new SseHub(group, ByteBufAllocator.DEFAULT, storage.events(), sseSettings(config));
+            // Every stored change of a user, made through this server or another sharing the store, reaches the
+            // directory, the credential cache and the streams. Subscribed before the users are loaded, so that no
+            // change stored meanwhile is missed.
+            UserChanges userChanges = new UserChanges(basicCache, hub, group);
+            userSubscription = storage.users().changes().subscribe(userChanges);
             UserDirectory directory = UserDirectory.load(storage.users());
+            userChanges.attach(directory);
             PasswordHasher hasher = new PasswordHasher(hashing);
             JwtTokens tokens = new JwtTokens(config.get(JWT_SECRET), config.get(JWT_EXPIRY));
-            BasicCredentialCache basicCache = new BasicCredentialCache();
             AuthThrottle throttle = new AuthThrottle(config.get(AUTH_FAILURES_PER_USER), config.get(AUTH_FAILURES_PER_IP));
-            SseHub hub = new SseHub(group, ByteBufAllocator.DEFAULT, storage.events(), sseSettings(config));
             AutoCloseable feedSubscription = storage.feed().subscribe(hub);
 
-            AdminEndpoints admin = new AdminEndpoints(config.get(ADMIN_TOKEN), storage.users(), directory, hasher, basicCache, hub);
+            AdminEndpoints admin = new AdminEndpoints(config.get(ADMIN_TOKEN), storage.users(), directory, hasher,
+                    userChanges);
             SessionEndpoints sessions = new SessionEndpoints(directory, hasher, tokens, throttle);
             Map<Route, Endpoint> endpoints = new EnumMap<>(Route.class);
             endpoints.put(Route.CREATE_USER, admin::createUser);
@@ -175,12 +186,15 @@ public final class BrokerServer implements AutoCloseable {
             LOG.log(Level.INFO, "Broker listening on {0}:{1,number,#} ({2}, {3})", config.get(BIND),
                     ((InetSocketAddress) serverChannel.localAddress()).getPort(),
                     config.get(SECURE) ? "https" : "http", transport.name());
-            return new BrokerServer(storage, hashing, group, acceptor, hub, feedSubscription, inFlight, serverChannel, tls);
+            return new BrokerServer(storage, hashing, group, acceptor, hub, feedSubscription, userSubscription, inFlight,
+                    serverChannel, tls);
         } catch (RuntimeException | Error e) {
+            closeQuietly(userSubscription);
             cleanUpFailedStart(tls, group, acceptor, hashing, storage);
             throw e;
         } catch (Exception e) {
             // Netty rethrows a failed bind's checked NativeIoException ("Address already in use") undeclared.
+            closeQuietly(userSubscription);
             cleanUpFailedStart(tls, group, acceptor, hashing, storage);
             throw new IllegalStateException("cannot listen on " + config.get(BIND) + ":" + config.get(PORT) + ": "
                     + e.getMessage(), e);
@@ -238,6 +252,17 @@ public final class BrokerServer implements AutoCloseable {
         storage.close();
     }
 
+    private static void closeQuietly(AutoCloseable subscription) {
+        if (subscription == null) {
+            return;
+        }
+        try {
+            subscription.close();
+        } catch (Exception e) {
+            LOG.log(Level.WARNING, "unsubscribing from the users' change feed failed", e);
+        }
+    }
+
     /** With {@code --secure}: the certificate, its renewal and the plain-HTTP port; null otherwise. */
     public TlsService tls() {
         return tls;
@@ -279,6 +304,7 @@ public final class BrokerServer implements AutoCloseable {
         } catch (Exception e) {
             LOG.log(Level.WARNING, "shutdown: unsubscribing from the feed failed", e);
         }
+        closeQuietly(userSubscription);
         storage.close();
         try {
             // The checks running when shutdown began continue on the loops: while these still run.

@@ -5,14 +5,12 @@ import dev.broker.server.api.ApiRequest;
 import dev.broker.server.api.BadRequestException;
 import dev.broker.server.api.Replies;
 import dev.broker.server.api.StringFields;
-import dev.broker.server.auth.BasicCredentialCache;
 import dev.broker.server.auth.PasswordHasher;
 import dev.broker.server.auth.Secrets;
 import dev.broker.server.auth.UserDirectory;
 import dev.broker.server.http.HttpResponses;
 import dev.broker.server.http.Json;
 import dev.broker.server.http.ResponseSlot;
-import dev.broker.server.sse.SseHub;
 import dev.broker.storage.User;
 import dev.broker.storage.UserStore;
 import io.netty.channel.ChannelHandlerContext;
@@ -23,8 +21,9 @@ import java.util.UUID;
 
 /**
  * The user-management endpoints, gated by the admin token in the body: create, revoke, unrevoke, list, get.
- * Changes are durable before they are answered, then applied to the in-memory {@link UserDirectory}; revoking
- * also forgets the user's cached Basic credentials and closes their open streams.
+ * Changes are durable before they are answered, then applied at once through {@link UserChanges} (the in-memory
+ * {@link UserDirectory}; revoking also forgets the user's cached Basic credentials and closes their open streams),
+ * as the store's change feed applies them on every other server sharing the store.
  */
 public final class AdminEndpoints {
 
@@ -40,17 +39,15 @@ public final class AdminEndpoints {
     private final UserStore store;
     private final UserDirectory directory;
     private final PasswordHasher hasher;
-    private final BasicCredentialCache basicCache;
-    private final SseHub hub;
+    private final UserChanges changes;
 
     public AdminEndpoints(String adminToken, UserStore store, UserDirectory directory, PasswordHasher hasher,
-                          BasicCredentialCache basicCache, SseHub hub) {
+                          UserChanges changes) {
         this.adminToken = adminToken;
         this.store = store;
         this.directory = directory;
         this.hasher = hasher;
-        this.basicCache = basicCache;
-        this.hub = hub;
+        this.changes = changes;
     }
 
     public void createUser(ChannelHandlerContext ctx, ApiRequest request) throws BadRequestException {
@@ -82,7 +79,7 @@ public final class AdminEndpoints {
                     } else if (user == null) {
                         usernameTaken(ctx, slot);
                     } else {
-                        directory.put(user);
+                        changes.applyLocal(user);
                         HttpResponses.object(ctx, slot, g -> g.writeStringField("id", id));
                     }
                 }, ctx.executor());
@@ -111,11 +108,7 @@ public final class AdminEndpoints {
             } else if (updated.isEmpty()) {
                 HttpResponses.error(ctx, slot, HttpResponseStatus.NOT_FOUND, "unknown username");
             } else {
-                directory.put(updated.get());
-                basicCache.invalidate(username);
-                if (revoked) {
-                    hub.closeStreamsOf(updated.get().tenant(), username);
-                }
+                changes.applyLocal(updated.get());
                 HttpResponses.object(ctx, slot, g -> { });
             }
         }, ctx.executor());
