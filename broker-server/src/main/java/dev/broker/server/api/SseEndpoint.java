@@ -1,6 +1,7 @@
 package dev.broker.server.api;
 
 import dev.broker.server.auth.Principal;
+import dev.broker.server.http.ResponseSlot;
 import dev.broker.server.pipeline.StreamPipeline;
 import dev.broker.server.sse.SseHub;
 import dev.broker.server.sse.SseStreamHandler;
@@ -14,6 +15,10 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http2.Http2StreamChannel;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * {@code GET /sse}: answers {@code 200 text/event-stream} through the request's slot, then turns the channel into a
@@ -24,13 +29,36 @@ import io.netty.handler.codec.http2.Http2StreamChannel;
  * frames go to the socket as they are. HTTP/2: the channel is the request's stream (a child of the connection),
  * and the response carries no {@code Connection} header (HTTP/2 forbids it); the shared frames travel in DATA
  * frames, and the connection's other streams carry on.
+ *
+ * <p>With a store shared by several servers, an insert answered by another server may not have reached this
+ * server's feed yet: the stream starts only once the feed has caught up with every insert answered before the
+ * request (the package {@code sse}'s hand-off rule 1). The embedded store's feed is always caught up, and the stream
+ * starts in the same task, as before. A feed that cannot catch up within {@link #CATCH_UP_SECONDS} (the shared
+ * store is out of reach) is answered {@code 503} with {@code Retry-After}. The streams waiting meanwhile are bounded
+ * by the connection limits: each holds its connection and one small callback.
  */
 public final class SseEndpoint implements Endpoint {
 
-    private final SseHub hub;
+    /** How long a new stream waits for the feed to catch up before it is answered 503. */
+    static final long CATCH_UP_SECONDS = 5;
+    /** Retry-After of that 503, in seconds. */
+    static final String CATCH_UP_RETRY_AFTER_SECONDS = "2";
 
+    private final SseHub hub;
+    private final Supplier<CompletableFuture<Void>> feedCaughtUp;
+
+    /** Streams over a store whose feed is always caught up (an embedded one). */
     public SseEndpoint(SseHub hub) {
+        this(hub, null);
+    }
+
+    /**
+     * @param feedCaughtUp the store feed's {@code caughtUp()}: completes once every event acknowledged before the
+     *                     call has been handed to the feed's listeners; null for a feed that is always caught up
+     */
+    public SseEndpoint(SseHub hub, Supplier<CompletableFuture<Void>> feedCaughtUp) {
         this.hub = hub;
+        this.feedCaughtUp = feedCaughtUp;
     }
 
     @Override
@@ -41,6 +69,31 @@ public final class SseEndpoint implements Endpoint {
             lastEventId = LastEventId.parse(request.queryParameter("last_event_id"));
         }
         Long resumeAfter = lastEventId;
+        ResponseSlot slot = request.slot();
+        CompletableFuture<Void> caughtUp = feedCaughtUp == null ? null : feedCaughtUp.get();
+        if (caughtUp == null || (caughtUp.isDone() && !caughtUp.isCompletedExceptionally())) {
+            stream(ctx, slot, principal, resumeAfter);
+            return;
+        }
+        // A copy: the timeout must not complete a future the store may share among callers.
+        caughtUp.copy().orTimeout(CATCH_UP_SECONDS, TimeUnit.SECONDS).whenComplete((done, failure) -> {
+            try {
+                ctx.executor().execute(() -> {
+                    if (failure == null) {
+                        stream(ctx, slot, principal, resumeAfter);
+                    } else {
+                        Replies.unavailable(ctx, slot, "the event feed is not available at the moment, retry later",
+                                CATCH_UP_RETRY_AFTER_SECONDS);
+                    }
+                });
+            } catch (RejectedExecutionException shuttingDown) {
+                ctx.channel().close();
+            }
+        });
+    }
+
+    /** Answers 200 and opens the stream; on the channel's event loop. */
+    private void stream(ChannelHandlerContext ctx, ResponseSlot slot, Principal principal, Long resumeAfter) {
         HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
         head.headers()
                 .set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream")
@@ -49,7 +102,7 @@ public final class SseEndpoint implements Endpoint {
         if (!(ctx.channel() instanceof Http2StreamChannel)) {
             head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }
-        request.slot().writeAndFlush(ctx, head).addListener((ChannelFutureListener) written -> {
+        slot.writeAndFlush(ctx, head).addListener((ChannelFutureListener) written -> {
             Channel channel = written.channel();
             if (!written.isSuccess() || !channel.isActive()) {
                 channel.close();
