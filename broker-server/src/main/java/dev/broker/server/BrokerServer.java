@@ -12,6 +12,11 @@ import static dev.broker.server.config.Flags.JWT_SECRET;
 import static dev.broker.server.config.Flags.MAX_BODY;
 import static dev.broker.server.config.Flags.MAX_CONNECTIONS;
 import static dev.broker.server.config.Flags.MAX_CONNECTIONS_PER_IP;
+import static dev.broker.server.config.Flags.NATS;
+import static dev.broker.server.config.Flags.NATS_CA;
+import static dev.broker.server.config.Flags.NATS_CREDS;
+import static dev.broker.server.config.Flags.NATS_PREFIX;
+import static dev.broker.server.config.Flags.NATS_REPLICAS;
 import static dev.broker.server.config.Flags.ORIGIN;
 import static dev.broker.server.config.Flags.PORT;
 import static dev.broker.server.config.Flags.REQUEST_TIMEOUT;
@@ -52,6 +57,8 @@ import dev.broker.server.sse.SseSettings;
 import dev.broker.server.tls.TlsService;
 import dev.broker.storage.Storage;
 import dev.broker.storage.StorageHealth;
+import dev.broker.storage.jetstream.JetStreamSettings;
+import dev.broker.storage.jetstream.JetStreamStorage;
 import dev.broker.storage.rocksdb.RocksStorage;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBufAllocator;
@@ -65,6 +72,7 @@ import io.netty.handler.ssl.SslContext;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -116,7 +124,15 @@ public final class BrokerServer implements AutoCloseable {
      * for the command-line tools alike. Throws if it cannot be opened (nothing is left open).
      */
     public static Storage openStorage(BrokerConfig config) {
-        return RocksStorage.open(config.get(DB));
+        List<String> nats = config.get(NATS);
+        if (nats == null) {
+            return RocksStorage.open(config.get(DB));
+        }
+        // The URLs are not logged: they may carry a user and password.
+        LOG.log(Level.INFO, "storage: NATS JetStream ({0} server URLs, prefix {1}, {2} replicas)", nats.size(),
+                config.get(NATS_PREFIX), config.get(NATS_REPLICAS));
+        return JetStreamStorage.open(new JetStreamSettings(nats, config.get(NATS_REPLICAS), config.get(NATS_PREFIX),
+                config.get(NATS_CREDS), config.get(NATS_CA)));
     }
 
     /** Opens the database, binds the port and starts serving. Throws if any of it fails (nothing is left open). */
@@ -158,7 +174,7 @@ public final class BrokerServer implements AutoCloseable {
             endpoints.put(Route.LOGIN, sessions::login);
             endpoints.put(Route.VERIFY, sessions::verify);
             endpoints.put(Route.INSERT, new InsertEndpoint(storage.events()));
-            endpoints.put(Route.SSE, new SseEndpoint(hub));
+            endpoints.put(Route.SSE, new SseEndpoint(hub, storage.feed()::caughtUp));
             endpoints.put(Route.HEALTHZ, (ctx, request) -> healthz(storage, ctx, request.slot()));
 
             InFlightRequests inFlight = new InFlightRequests();
