@@ -1,6 +1,7 @@
 package dev.broker.server.testing;
 
 import dev.broker.server.config.BrokerConfig;
+import dev.broker.server.config.Flags;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -8,21 +9,52 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * Test servers that close themselves: each started with its database in a fresh temporary directory, and closed
  * (the directory deleted) after the test, whatever happened in it. Use it as
  * {@code @RegisterExtension final TestBrokers brokers = new TestBrokers();} and call {@link #start()} in a test or
- * a {@code @BeforeEach}.
+ * a {@code @BeforeEach}. On a test class marked {@link OnNats}, the servers are cluster edges over a real NATS
+ * JetStream instead, each test with a stream and bucket of its own.
  */
-public final class TestBrokers implements AfterEachCallback {
+public final class TestBrokers implements BeforeEachCallback, AfterEachCallback {
+
+    private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(TestBrokers.class);
+    private static final AtomicInteger PREFIXES = new AtomicInteger();
 
     private final List<TestBroker> started = new ArrayList<>();
     private final List<Path> directories = new ArrayList<>();
+    /** With {@link OnNats}: the test's flags for the shared NATS server; identity otherwise. */
+    private UnaryOperator<BrokerConfig> backend = UnaryOperator.identity();
+
+    @Override
+    public void beforeEach(ExtensionContext context) {
+        if (!context.getRequiredTestClass().isAnnotationPresent(OnNats.class)) {
+            backend = UnaryOperator.identity();
+            return;
+        }
+        // One nats-server for the whole run: stored in the root context, which closes it when the run ends.
+        SharedNats nats = context.getRoot().getStore(NAMESPACE)
+                .getOrComputeIfAbsent(SharedNats.class, type -> new SharedNats(NatsNodes.start(1)), SharedNats.class);
+        String prefix = "t" + PREFIXES.incrementAndGet() + "_" + ProcessHandle.current().pid();
+        backend = config -> config.with(Flags.NATS, List.of(nats.nodes.urls().split(",")))
+                .with(Flags.NATS_REPLICAS, 1)
+                .with(Flags.NATS_PREFIX, prefix);
+    }
+
+    /** The run's one NATS server, closed by JUnit at the end of the run. */
+    private record SharedNats(NatsNodes nodes) implements ExtensionContext.Store.CloseableResource, AutoCloseable {
+        @Override
+        public void close() {
+            nodes.close();
+        }
+    }
 
     /** A server with the test configuration. */
     public TestBroker start() {
@@ -38,7 +70,8 @@ public final class TestBrokers implements AfterEachCallback {
             throw new UncheckedIOException(e);
         }
         directories.add(dir);
-        TestBroker broker = TestBroker.start(dir, tweak);
+        UnaryOperator<BrokerConfig> onBackend = backend;
+        TestBroker broker = TestBroker.start(dir, config -> tweak.apply(onBackend.apply(config)));
         started.add(broker);
         return broker;
     }
