@@ -8,6 +8,9 @@ import dev.broker.server.testing.NatsNodes;
 import dev.broker.server.testing.SseTestSupport.User;
 import dev.broker.server.testing.TestBroker;
 import dev.broker.server.testing.TestBrokers;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -43,6 +46,11 @@ final class Edges {
 
     /** An edge in its own JVM, which a test can kill with SIGKILL. */
     static ForkedBroker fork(Path dir, NatsNodes nats, String prefix, int replicas) {
+        try {
+            Files.createDirectories(dir); // for the fork's stderr file; the edge itself writes nothing there
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         List<String> flags = new ArrayList<>(List.of("--nats", nats.urls(), "--nats_replicas",
                 Integer.toString(replicas), "--nats_prefix", prefix));
         return ForkedBroker.start(dir.resolve("unused-db"), Duration.ofSeconds(60), ForkedBroker.DEFAULT_JVM_OPTIONS,
