@@ -45,6 +45,7 @@ import dev.broker.server.auth.BasicCredentialCache;
 import dev.broker.server.auth.HashWorkers;
 import dev.broker.server.auth.JwtTokens;
 import dev.broker.server.auth.PasswordHasher;
+import dev.broker.server.auth.Principal;
 import dev.broker.server.auth.UserDirectory;
 import dev.broker.server.config.BrokerConfig;
 import dev.broker.server.http.HttpResponses;
@@ -57,6 +58,7 @@ import dev.broker.server.sse.SseSettings;
 import dev.broker.server.tls.TlsService;
 import dev.broker.storage.Storage;
 import dev.broker.storage.StorageHealth;
+import dev.broker.storage.User;
 import dev.broker.storage.jetstream.JetStreamSettings;
 import dev.broker.storage.jetstream.JetStreamStorage;
 import dev.broker.storage.rocksdb.RocksStorage;
@@ -149,14 +151,15 @@ public final class BrokerServer implements AutoCloseable {
         AutoCloseable userSubscription = null;
         try {
             BasicCredentialCache basicCache = new BasicCredentialCache();
-            SseHub hub = new SseHub(group, ByteBufAllocator.DEFAULT, storage.events(), sseSettings(config));
             // Every stored change of a user, made through this server or another sharing the store, reaches the
             // directory, the credential cache and the streams. Subscribed before the users are loaded, so that no
             // change stored meanwhile is missed.
-            UserChanges userChanges = new UserChanges(basicCache, hub, group);
+            UserChanges userChanges = new UserChanges(basicCache, group);
             userSubscription = storage.users().changes().subscribe(userChanges);
             UserDirectory directory = UserDirectory.load(storage.users());
-            userChanges.attach(directory);
+            SseHub hub = new SseHub(group, ByteBufAllocator.DEFAULT, storage.events(), sseSettings(config),
+                    principal -> mayStream(directory, principal));
+            userChanges.attach(directory, hub);
             PasswordHasher hasher = new PasswordHasher(hashing);
             JwtTokens tokens = new JwtTokens(config.get(JWT_SECRET), config.get(JWT_EXPIRY));
             AuthThrottle throttle = new AuthThrottle(config.get(AUTH_FAILURES_PER_USER), config.get(AUTH_FAILURES_PER_IP));
@@ -215,6 +218,12 @@ public final class BrokerServer implements AutoCloseable {
             throw new IllegalStateException("cannot listen on " + config.get(BIND) + ":" + config.get(PORT) + ": "
                     + e.getMessage(), e);
         }
+    }
+
+    /** Whether the principal's user is still known and not revoked (a stream may open). */
+    private static boolean mayStream(UserDirectory directory, Principal principal) {
+        User user = directory.get(principal.username());
+        return user != null && !user.revoked();
     }
 
     /** The connection caps from their flags: {@code --max_connections 0} derives the cap from the open-files limit. */

@@ -18,27 +18,31 @@ import java.util.function.Consumer;
  * server that made a change never lags behind it; the feed then repeats it, which changes nothing.
  *
  * <p>Subscribe it before the directory is loaded and {@link #attach} the directory once loaded: a change that arrives
- * in between is held and applied then, so none is missed.
+ * in between is held and applied then, so none is missed. The directory is updated before the streams are closed,
+ * which lets the hub refuse a stream of a user revoked while the stream was on its way ({@code SseHub}).
  */
 public final class UserChanges implements Consumer<User> {
 
     private final BasicCredentialCache basicCache;
-    private final SseHub hub;
     /** Where the slower part of a change runs: off the storage thread that calls {@link #accept}. */
     private final Executor executor;
     private UserDirectory directory;
+    private SseHub hub;
     /** Changes that arrived before the directory was attached (only during start-up). */
     private List<User> early = new ArrayList<>();
 
-    public UserChanges(BasicCredentialCache basicCache, SseHub hub, Executor executor) {
+    public UserChanges(BasicCredentialCache basicCache, Executor executor) {
         this.basicCache = basicCache;
-        this.hub = hub;
         this.executor = executor;
     }
 
-    /** Starts applying changes to {@code loaded}, first those that arrived since the subscription. */
-    public synchronized void attach(UserDirectory loaded) {
+    /**
+     * Starts applying changes to {@code loaded} and {@code streams}, first those that arrived since the
+     * subscription.
+     */
+    public synchronized void attach(UserDirectory loaded, SseHub streams) {
         this.directory = loaded;
+        this.hub = streams;
         for (User user : early) {
             loaded.put(user);
         }
