@@ -270,7 +270,7 @@ public final class Flag<T> {
     /** A non-empty string taken as it is, never shown. */
     /**
      * A comma-separated list of {@code nats://} or {@code tls://} server URLs (host and port); none means unset.
-     * Blanks around the commas are ignored.
+     * Blanks around the commas are ignored. Secret, as a URL may carry a user and password (nats://user:pw@host).
      */
     static Builder<List<String>> natsUrls(String name, String metavar) {
         return new Builder<List<String>>(name, metavar, text -> {
@@ -284,11 +284,21 @@ public final class Flag<T> {
         }, urls -> {
             for (String url : urls) {
                 if (!isNatsUrl(url)) {
-                    return "holds '" + url + "', which is not a URL such as nats://host:4222 or tls://host:4222";
+                    return "holds '" + withoutUserInfo(url) + "', which is not a URL such as nats://host:4222 or"
+                            + " tls://host:4222";
                 }
             }
             return null;
-        }).format(urls -> String.join(",", urls)).optional();
+        }).format(urls -> String.join(",", urls.stream().map(Flag::withoutUserInfo).toList())).optional()
+                // A URL may carry a user and password: never shown in descriptions and messages.
+                .secret();
+    }
+
+    /** The URL with a user and password (nats://user:password@host) masked, for logs and messages. */
+    private static String withoutUserInfo(String url) {
+        int scheme = url.indexOf("://");
+        int at = url.lastIndexOf('@');
+        return scheme >= 0 && at > scheme ? url.substring(0, scheme + 3) + "***" + url.substring(at) : url;
     }
 
     /** A name made of ASCII letters, digits, '-' and '_' only, 1 to {@code maxLength} characters. */

@@ -63,6 +63,17 @@ class NatsFlagsTest {
         assertTrue(message.contains("nats") && message.contains("nats://host:4222"), message);
     }
 
+    @Test
+    void neverShowsAPasswordInAUrl() {
+        BrokerConfig config = ConfigLoader.load(new String[] {"--nats", "nats://ada:hunter2@a:4222,nats://b:4222"},
+                Map.of());
+        assertEquals(List.of("nats://ada:hunter2@a:4222", "nats://b:4222"), config.get(NATS));
+        String described = ConfigLoader.describe(config);
+        assertTrue(described.contains("nats=***") && !described.contains("hunter2"), described);
+        String message = failure("--nats", "nats://b:4222,http://ada:hunter2@a:4222");
+        assertTrue(!message.contains("hunter2") && message.contains("http://***@a:4222"), message);
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"a.b", "a*", "a>", "with space", "ümlaut", "x/y", "0123456789012345678901234567890123"})
     void rejectsAPrefixNatsCannotNameAStreamWith(String value) {
