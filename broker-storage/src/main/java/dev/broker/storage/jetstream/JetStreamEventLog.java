@@ -236,10 +236,10 @@ final class JetStreamEventLog implements EventLog {
     @Override
     public CompletableFuture<List<Event>> after(String tenant, long afterId, int limit, long maxDataBytes) {
         Objects.requireNonNull(tenant, "tenant");
-        if (limit < 1) {
-            throw new IllegalArgumentException("limit must be positive: " + limit);
-        }
         return reads.run("after", () -> {
+            if (limit < 1 || afterId == Long.MAX_VALUE) {
+                return new ArrayList<Event>();
+            }
             ConsumerConfiguration config = readConsumer(tenant)
                     .deliverPolicy(DeliverPolicy.ByStartSequence)
                     .startSequence(Math.max(1, afterId + 1))

@@ -8,7 +8,6 @@ import dev.broker.storage.StorageHealth;
 import dev.broker.storage.StorageUnavailableException;
 import dev.broker.storage.UserStore;
 import io.nats.client.Connection;
-import io.nats.client.ConnectionListener;
 import io.nats.client.Dispatcher;
 import io.nats.client.ErrorListener;
 import io.nats.client.JetStream;
