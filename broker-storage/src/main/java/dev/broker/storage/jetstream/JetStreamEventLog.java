@@ -28,6 +28,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 
@@ -63,6 +64,8 @@ final class JetStreamEventLog implements EventLog {
      * (4 KiB by default); the subject shares that line with the reply inbox and the sizes.
      */
     static final int MAX_SUBJECT_LENGTH = 3900;
+    /** Room for the headers (time, expected stream) within the servers' {@code max_payload}. */
+    private static final int HEADER_ALLOWANCE = 256;
 
     private final JetStreamSettings settings;
     private final EventMessages messages;
@@ -73,13 +76,14 @@ final class JetStreamEventLog implements EventLog {
     private final BlockingCalls reads;
     private final BooleanSupplier connected;
     private final BooleanSupplier open;
+    private final LongSupplier maxPayload;
     private final Supplier<CompletableFuture<Long>> lastSequence;
     private final ConsumerReads reader;
     private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
     private final Semaphore inFlightBytes = new Semaphore((int) (MAX_IN_FLIGHT_BYTES >> 10));
 
     JetStreamEventLog(JetStreamSettings settings, JetStream jetStream, StreamContext stream, JetStreamFeed feed,
-                      BlockingCalls reads, BooleanSupplier connected, BooleanSupplier open,
+                      BlockingCalls reads, BooleanSupplier connected, BooleanSupplier open, LongSupplier maxPayload,
                       Supplier<CompletableFuture<Long>> lastSequence, ConsumerReads reader) {
         this.settings = settings;
         this.messages = new EventMessages(settings);
@@ -90,6 +94,7 @@ final class JetStreamEventLog implements EventLog {
         this.reads = reads;
         this.connected = connected;
         this.open = open;
+        this.maxPayload = maxPayload;
         this.lastSequence = lastSequence;
         this.reader = reader;
     }
@@ -109,6 +114,11 @@ final class JetStreamEventLog implements EventLog {
         if (subject.length() > MAX_SUBJECT_LENGTH) {
             return CompletableFuture.failedFuture(new StorageException("append: tenant and event name take "
                     + subject.length() + " characters as a NATS subject, more than " + MAX_SUBJECT_LENGTH));
+        }
+        long maxPayload = this.maxPayload.getAsLong();
+        if (data.length + HEADER_ALLOWANCE > maxPayload) {
+            return CompletableFuture.failedFuture(new StorageException("append: " + data.length
+                    + " bytes of data do not fit the NATS servers' max_payload of " + maxPayload + " bytes"));
         }
         int kibibytes = Math.max(1, data.length >> 10);
         if (!inFlight.tryAcquire()) {

@@ -135,7 +135,7 @@ public final class JetStreamStorage implements Storage {
         long startSequence = events.getStreamState().getLastSequence();
         feed = new JetStreamFeed(startSequence, this::streamLastSequence);
         eventLog = new JetStreamEventLog(settings, jetStream, eventsStream, feed, calls, this::isConnected,
-                this::isOpen, this::streamLastSequence, reads);
+                this::isOpen, connection::getMaxPayload, this::streamLastSequence, reads);
         userStore = new JetStreamUserStore(bucket, usersStream, settings.usersBucket(), reads, calls);
 
         // The feed: one ordered push consumer of every event, from right after the last at open. Starting at an

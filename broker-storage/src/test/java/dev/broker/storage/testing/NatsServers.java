@@ -104,6 +104,19 @@ public final class NatsServers implements AutoCloseable {
         nodes.get(index).stop();
     }
 
+    /**
+     * Freezes node {@code index} (SIGSTOP): its connections stay open but nothing is answered, like a hung server.
+     * {@link #resume} thaws it.
+     */
+    public void pause(int index) {
+        nodes.get(index).signal("STOP");
+    }
+
+    /** Thaws a node {@link #pause}d (SIGCONT). */
+    public void resume(int index) {
+        nodes.get(index).signal("CONT");
+    }
+
     /** Starts node {@code index} again, on the same ports and store, and waits until it is healthy. */
     public void start(int index) {
         Node node = nodes.get(index);
@@ -212,6 +225,8 @@ public final class NatsServers implements AutoCloseable {
                     .append("server_name: ").append(name).append('\n')
                     .append("listen: 127.0.0.1:").append(clientPort).append('\n')
                     .append("http: 127.0.0.1:").append(monitorPort).append('\n')
+                    // Room for Broker's largest events (a 1 MiB request body), as conf/ recommends.
+                    .append("max_payload: 8MB\n")
                     .append("jetstream {\n  store_dir: \"").append(directory.resolve("store")).append("\"\n")
                     .append("  max_memory_store: 256MB\n  max_file_store: 2GB\n}\n");
             if (clusterPort != 0) {
@@ -261,6 +276,23 @@ public final class NatsServers implements AutoCloseable {
             if (process != null) {
                 process.destroy();
                 awaitExit();
+            }
+        }
+
+        synchronized void signal(String signal) {
+            if (!isRunning()) {
+                throw new IllegalStateException("nats-server " + name + " is not running");
+            }
+            try {
+                Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).start();
+                if (!kill.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS) || kill.exitValue() != 0) {
+                    throw new IllegalStateException("kill -" + signal + " failed");
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
             }
         }
 
