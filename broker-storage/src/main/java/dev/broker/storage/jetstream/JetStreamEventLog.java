@@ -8,13 +8,10 @@ import dev.broker.storage.StorageException;
 import dev.broker.storage.StorageOverloadedException;
 import dev.broker.storage.StorageUnavailableException;
 import io.nats.client.JetStream;
-import io.nats.client.JetStreamApiException;
 import io.nats.client.PublishOptions;
-import io.nats.client.StreamContext;
 import io.nats.client.api.ConsumerConfiguration;
 import io.nats.client.api.DeliverPolicy;
 import io.nats.client.api.PublishAck;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -29,7 +26,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
-import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
@@ -42,10 +38,10 @@ import java.util.function.Supplier;
  * append is refused with {@link StorageOverloadedException}. While the client is disconnected an append fails at
  * once with {@link StorageUnavailableException} instead of waiting in the client's reconnect buffer.
  *
- * <p>Reads go through a short-lived consumer filtered to the tenant's subjects ({@link ConsumerReads}) on the
- * {@link BlockingCalls} threads: {@code latest} with deliver policy last-per-subject (JetStream delivers the last
- * message of each subject in ascending sequence order), {@code after} from the sequence after the given id. Each read
- * costs a consumer creation and deletion, besides the fetches.
+ * <p>Reads go through a short-lived push consumer filtered to the tenant's subjects ({@link PushReads}), with no
+ * thread waiting: {@code latest} with deliver policy last-per-subject (JetStream delivers the last message of each
+ * subject in ascending sequence order), {@code after} from the sequence after the given id. Each read costs a
+ * consumer creation and deletion on the stream's server, besides the messages.
  */
 final class JetStreamEventLog implements EventLog {
 
@@ -70,25 +66,22 @@ final class JetStreamEventLog implements EventLog {
     private final JetStreamSettings settings;
     private final EventMessages messages;
     private final JetStream jetStream;
-    private final StreamContext stream;
     private final PublishOptions publishOptions;
     private final JetStreamFeed feed;
-    private final BlockingCalls reads;
+    private final PushReads reads;
     private final BooleanSupplier connected;
     private final BooleanSupplier open;
     private final LongSupplier maxPayload;
     private final Supplier<CompletableFuture<Long>> lastSequence;
-    private final ConsumerReads reader;
     private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
     private final Semaphore inFlightBytes = new Semaphore((int) (MAX_IN_FLIGHT_BYTES >> 10));
 
-    JetStreamEventLog(JetStreamSettings settings, JetStream jetStream, StreamContext stream, JetStreamFeed feed,
-                      BlockingCalls reads, BooleanSupplier connected, BooleanSupplier open, LongSupplier maxPayload,
-                      Supplier<CompletableFuture<Long>> lastSequence, ConsumerReads reader) {
+    JetStreamEventLog(JetStreamSettings settings, JetStream jetStream, JetStreamFeed feed,
+                      PushReads reads, BooleanSupplier connected, BooleanSupplier open, LongSupplier maxPayload,
+                      Supplier<CompletableFuture<Long>> lastSequence) {
         this.settings = settings;
         this.messages = new EventMessages(settings);
         this.jetStream = jetStream;
-        this.stream = stream;
         this.publishOptions = PublishOptions.builder().expectedStream(settings.streamName()).build();
         this.feed = feed;
         this.reads = reads;
@@ -96,7 +89,6 @@ final class JetStreamEventLog implements EventLog {
         this.open = open;
         this.maxPayload = maxPayload;
         this.lastSequence = lastSequence;
-        this.reader = reader;
     }
 
     @Override
@@ -184,21 +176,15 @@ final class JetStreamEventLog implements EventLog {
     @Override
     public CompletableFuture<List<Event>> latest(String tenant) {
         Objects.requireNonNull(tenant, "tenant");
-        return reads.run("latest", () -> {
-            List<Event> events = new ArrayList<>();
-            readLatest(tenant, events::add);
-            return inIdOrder(events);
-        });
+        List<Event> events = new ArrayList<>();
+        return readLatest(tenant, events::add, events).thenApply(JetStreamEventLog::inIdOrder);
     }
 
     @Override
     public CompletableFuture<Latest> latest(String tenant, int maxNames, long maxBytes) {
         Objects.requireNonNull(tenant, "tenant");
-        return reads.run("latest", () -> {
-            BoundedSnapshot snapshot = new BoundedSnapshot(maxNames, maxBytes);
-            readLatest(tenant, snapshot::add);
-            return snapshot.result();
-        });
+        BoundedSnapshot snapshot = new BoundedSnapshot(maxNames, maxBytes);
+        return readLatest(tenant, snapshot::add, snapshot).thenApply(BoundedSnapshot::result);
     }
 
     /** Collects a snapshot while it stays within its bounds; past them it only counts. */
@@ -234,35 +220,40 @@ final class JetStreamEventLog implements EventLog {
      * Reads the tenant's last message of every subject as of the consumer's creation: JetStream delivers them in
      * ascending sequence order, each subject once.
      */
-    private void readLatest(String tenant, Consumer<Event> sink)
-            throws IOException, JetStreamApiException, InterruptedException {
-        ConsumerConfiguration config = readConsumer(tenant).deliverPolicy(DeliverPolicy.LastPerSubject).build();
-        read(config, Long.MAX_VALUE, event -> {
-            sink.accept(event);
+    private <T> CompletableFuture<T> readLatest(String tenant, Consumer<Event> sink, T result) {
+        if (!open.getAsBoolean()) {
+            return CompletableFuture.failedFuture(BlockingCalls.closed("latest"));
+        }
+        ConsumerConfiguration.Builder config = ConsumerConfiguration.builder()
+                .filterSubject(settings.tenantSubjects(tenant))
+                .deliverPolicy(DeliverPolicy.LastPerSubject);
+        return reads.read("latest", settings.streamName(), config, Long.MAX_VALUE, message -> {
+            sink.accept(messages.decode(message));
             return true;
-        });
+        }, result);
     }
 
     @Override
     public CompletableFuture<List<Event>> after(String tenant, long afterId, int limit, long maxDataBytes) {
         Objects.requireNonNull(tenant, "tenant");
-        return reads.run("after", () -> {
-            if (limit < 1 || afterId == Long.MAX_VALUE) {
-                return new ArrayList<Event>();
-            }
-            ConsumerConfiguration config = readConsumer(tenant)
-                    .deliverPolicy(DeliverPolicy.ByStartSequence)
-                    .startSequence(Math.max(1, afterId + 1))
-                    .build();
-            List<Event> page = new ArrayList<>(Math.min(limit, 256));
-            long[] dataBytes = {0};
-            read(config, limit, event -> {
-                page.add(event);
-                dataBytes[0] += event.data().length;
-                return dataBytes[0] < maxDataBytes;
-            });
-            return page;
-        });
+        if (!open.getAsBoolean()) {
+            return CompletableFuture.failedFuture(BlockingCalls.closed("after"));
+        }
+        List<Event> page = new ArrayList<>(Math.max(0, Math.min(limit, 256)));
+        if (limit < 1 || afterId == Long.MAX_VALUE) {
+            return CompletableFuture.completedFuture(page);
+        }
+        ConsumerConfiguration.Builder config = ConsumerConfiguration.builder()
+                .filterSubject(settings.tenantSubjects(tenant))
+                .deliverPolicy(DeliverPolicy.ByStartSequence)
+                .startSequence(Math.max(1, afterId + 1));
+        long[] dataBytes = {0};
+        return reads.read("after", settings.streamName(), config, limit, message -> {
+            Event event = messages.decode(message);
+            page.add(event);
+            dataBytes[0] += event.data().length;
+            return dataBytes[0] < maxDataBytes;
+        }, page);
     }
 
     @Override
@@ -274,16 +265,6 @@ final class JetStreamEventLog implements EventLog {
                 BlockingCalls.failure("last issued id",
                         failure instanceof CompletionException && failure.getCause() != null
                                 ? failure.getCause() : failure)));
-    }
-
-    private ConsumerConfiguration.Builder readConsumer(String tenant) {
-        return ConsumerReads.consumer(settings.tenantSubjects(tenant));
-    }
-
-    /** Reads the tenant's events through a consumer of {@code config}; the sink returns false to stop. */
-    private void read(ConsumerConfiguration config, long limit, Predicate<Event> sink)
-            throws IOException, JetStreamApiException, InterruptedException {
-        reader.read(stream, config, limit, message -> sink.test(messages.decode(message)));
     }
 
     private static List<Event> inIdOrder(List<Event> events) {

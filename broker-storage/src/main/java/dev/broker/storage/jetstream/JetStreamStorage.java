@@ -73,8 +73,8 @@ import javax.net.ssl.TrustManagerFactory;
  * replica count is accepted with a warning: an operator may have scaled the stream with the NATS tools on purpose,
  * and Broker works with any count (the durability above is then that of the actual count).
  *
- * <p>Threads: the client's own (connection, dispatchers: the feed's listeners and the user watch run on
- * dispatcher threads), {@code broker-nats-call-1..4} for blocking calls (reads, key-value operations) and
+ * <p>Threads: the client's own (connection, dispatchers: the feed's listeners, the user watch and event reads run on
+ * dispatcher threads), {@code broker-nats-call-1..4} for blocking calls (key-value operations) and
  * {@code broker-nats-health} which asks the stream for its state every {@link #HEALTH_INTERVAL}. All end on
  * {@link #close()}.
  */
@@ -102,6 +102,7 @@ public final class JetStreamStorage implements Storage {
     private final Connection connection;
     private final JetStreamManagement management;
     private final BlockingCalls calls;
+    private final PushReads pushReads;
     private final ScheduledExecutorService healthChecks;
     private final JetStreamFeed feed;
     private final JetStreamEventLog eventLog;
@@ -125,7 +126,6 @@ public final class JetStreamStorage implements Storage {
 
         StreamInfo events = ensureEventsStream();
         ensureUsersBucket();
-        StreamContext eventsStream = connection.getStreamContext(settings.streamName(), jetStreamOptions);
         StreamContext usersStream = connection.getStreamContext(usersStreamName(), jetStreamOptions);
         KeyValue bucket = connection.keyValue(settings.usersBucket());
 
@@ -134,8 +134,9 @@ public final class JetStreamStorage implements Storage {
         ConsumerReads reads = new ConsumerReads(this::deleteConsumerLater);
         long startSequence = events.getStreamState().getLastSequence();
         feed = new JetStreamFeed(startSequence, this::streamLastSequence);
-        eventLog = new JetStreamEventLog(settings, jetStream, eventsStream, feed, calls, this::isConnected,
-                this::isOpen, connection::getMaxPayload, this::streamLastSequence, reads);
+        pushReads = new PushReads(connection);
+        eventLog = new JetStreamEventLog(settings, jetStream, feed, pushReads, this::isConnected,
+                this::isOpen, connection::getMaxPayload, this::streamLastSequence);
         userStore = new JetStreamUserStore(bucket, usersStream, settings.usersBucket(), reads, calls);
 
         // The feed: one ordered push consumer of every event, from right after the last at open. Starting at an
@@ -494,6 +495,7 @@ public final class JetStreamStorage implements Storage {
                 LOG.log(Level.DEBUG, "close: unsubscribing", e); // the connection closes next all the same
             }
             feed.close();
+            pushReads.close();
             closeQuietly(connection);
             if (!drained) {
                 throw new StorageException("close: appends or NATS calls still under way after " + CLOSE_TIMEOUT);
