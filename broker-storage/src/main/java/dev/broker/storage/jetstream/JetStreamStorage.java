@@ -30,7 +30,6 @@ import io.nats.client.api.RetentionPolicy;
 import io.nats.client.api.StorageType;
 import io.nats.client.api.StreamConfiguration;
 import io.nats.client.api.StreamInfo;
-import io.nats.client.impl.NatsKeyValueWatchSubscription;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.System.Logger.Level;
@@ -91,8 +90,8 @@ public final class JetStreamStorage implements Storage {
     /** A silent connection is declared dead after two missed pings. */
     private static final Duration PING_INTERVAL = Duration.ofSeconds(2);
     /**
-     * The feed's ordered consumer is recreated after three missed heartbeats (or at once after a gap): this is how
-     * quickly the feed resumes after a NATS outage.
+     * The feeds' ordered consumers are recreated after three missed heartbeats (or at once after a gap): this is how
+     * quickly the event feed and the users' change feed resume after a NATS outage.
      */
     private static final Duration FEED_HEARTBEAT = Duration.ofSeconds(1);
     private static final int CALL_THREADS = 4;
@@ -109,7 +108,7 @@ public final class JetStreamStorage implements Storage {
     private final JetStreamUserStore userStore;
     private final Dispatcher feedDispatcher;
     private final JetStreamSubscription feedSubscription;
-    private final NatsKeyValueWatchSubscription userWatch;
+    private final JetStreamSubscription userWatch;
 
     private volatile boolean open;
     private volatile StorageHealth streamHealth = StorageHealth.WRITABLE;
@@ -144,21 +143,16 @@ public final class JetStreamStorage implements Storage {
         // delivered, or, before the first, with this start again, so an outage right after open loses nothing.
         EventMessages messages = new EventMessages(settings);
         feedDispatcher = connection.createDispatcher();
-        ConsumerConfiguration feedConsumer = ConsumerConfiguration.builder()
-                .filterSubject(settings.allEventsSubject())
-                .deliverPolicy(DeliverPolicy.ByStartSequence)
-                .startSequence(startSequence + 1)
-                .ackPolicy(AckPolicy.None)
-                .idleHeartbeat(FEED_HEARTBEAT)
-                .flowControl(FEED_HEARTBEAT)
-                .build();
         feedSubscription = jetStream.subscribe(settings.allEventsSubject(), feedDispatcher,
                 message -> deliverToFeed(messages, message), false,
                 PushSubscribeOptions.builder().stream(settings.streamName()).ordered(true)
-                        .configuration(feedConsumer).build());
+                        .configuration(orderedFrom(settings.allEventsSubject(), startSequence + 1)).build());
 
+        // The users' change feed: the same kind of consumer, of the bucket's stream, from after its last revision.
         long usersRevision = management.getStreamInfo(usersStreamName()).getStreamState().getLastSequence();
-        userWatch = bucket.watchAll(userStore.watcher(), usersRevision + 1);
+        userWatch = jetStream.subscribe(userStore.allKeysSubject(), feedDispatcher, userStore::change, false,
+                PushSubscribeOptions.builder().stream(usersStreamName()).ordered(true)
+                        .configuration(orderedFrom(userStore.allKeysSubject(), usersRevision + 1)).build());
 
         healthChecks = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "broker-nats-health");
@@ -167,6 +161,18 @@ public final class JetStreamStorage implements Storage {
         });
         healthChecks.scheduleWithFixedDelay(this::checkStream, HEALTH_INTERVAL.toMillis(),
                 HEALTH_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** An ordered consumer's settings: from {@code startSequence}, with the heartbeat that bounds its recovery. */
+    private static ConsumerConfiguration orderedFrom(String filterSubject, long startSequence) {
+        return ConsumerConfiguration.builder()
+                .filterSubject(filterSubject)
+                .deliverPolicy(DeliverPolicy.ByStartSequence)
+                .startSequence(startSequence)
+                .ackPolicy(AckPolicy.None)
+                .idleHeartbeat(FEED_HEARTBEAT)
+                .flowControl(FEED_HEARTBEAT)
+                .build();
     }
 
     /**
@@ -490,7 +496,7 @@ public final class JetStreamStorage implements Storage {
             healthChecks.shutdownNow();
             try {
                 feedDispatcher.unsubscribe(feedSubscription);
-                userWatch.unsubscribe();
+                feedDispatcher.unsubscribe(userWatch);
             } catch (RuntimeException e) {
                 LOG.log(Level.DEBUG, "close: unsubscribing", e); // the connection closes next all the same
             }
