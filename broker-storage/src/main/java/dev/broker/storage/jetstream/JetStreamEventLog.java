@@ -34,7 +34,7 @@ import java.util.function.Supplier;
  * <p>Appends are asynchronous publishes: JetStream acknowledges one only once the stream stored it on a quorum of
  * its replicas; the append then waits (briefly, see {@link #FEED_GRACE}) until this server's feed has delivered
  * the event, so that the feed's listeners see it before its inserter hears of it, as with the embedded store. At
- * most {@link #MAX_IN_FLIGHT} publishes (and {@link #MAX_IN_FLIGHT_BYTES} of data) are in flight; past that an
+ * most {@link #MAX_IN_FLIGHT} publishes (fewer if the storage was opened so) (and {@link #MAX_IN_FLIGHT_BYTES} of data) are in flight; past that an
  * append is refused with {@link StorageOverloadedException}. While the client is disconnected an append fails at
  * once with {@link StorageUnavailableException} instead of waiting in the client's reconnect buffer.
  *
@@ -73,12 +73,15 @@ final class JetStreamEventLog implements EventLog {
     private final BooleanSupplier open;
     private final LongSupplier maxPayload;
     private final Supplier<CompletableFuture<Long>> lastSequence;
-    private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
+    private final int maxInFlight;
+    private final Semaphore inFlight;
     private final Semaphore inFlightBytes = new Semaphore((int) (MAX_IN_FLIGHT_BYTES >> 10));
 
     JetStreamEventLog(JetStreamSettings settings, JetStream jetStream, JetStreamFeed feed,
                       PushReads reads, BooleanSupplier connected, BooleanSupplier open, LongSupplier maxPayload,
-                      Supplier<CompletableFuture<Long>> lastSequence) {
+                      Supplier<CompletableFuture<Long>> lastSequence, int maxInFlight) {
+        this.maxInFlight = maxInFlight;
+        this.inFlight = new Semaphore(maxInFlight);
         this.settings = settings;
         this.messages = new EventMessages(settings);
         this.jetStream = jetStream;
@@ -162,8 +165,8 @@ final class JetStreamEventLog implements EventLog {
      */
     boolean awaitAppends(Duration timeout) {
         try {
-            if (inFlight.tryAcquire(MAX_IN_FLIGHT, timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                inFlight.release(MAX_IN_FLIGHT);
+            if (inFlight.tryAcquire(maxInFlight, timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                inFlight.release(maxInFlight);
                 return true;
             }
             return false;

@@ -191,13 +191,15 @@ class JetStreamStorageTest {
 
     @Test
     void appendsBeyondTheInFlightBoundAreRefusedAsOverloadWhileTheServerHangs() throws Exception {
-        JetStreamStorage storage = open(1);
+        int bound = 16;
+        JetStreamStorage storage = JetStreamStorage.open(nats.settings(1, prefix), bound);
+        opened.add(storage);
         assertTrue(storage.health().writable());
         List<CompletableFuture<Event>> inFlight = new ArrayList<>();
         CompletableFuture<Event> refused;
         nats.pause(0);
         try {
-            for (int i = 0; i < JetStreamEventLog.MAX_IN_FLIGHT; i++) {
+            for (int i = 0; i < bound; i++) {
                 inFlight.add(storage.events().append("acme", "n", "1".getBytes(UTF_8)));
             }
             refused = storage.events().append("acme", "n", "1".getBytes(UTF_8));

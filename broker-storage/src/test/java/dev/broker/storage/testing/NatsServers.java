@@ -109,12 +109,40 @@ public final class NatsServers implements AutoCloseable {
      * {@link #resume} thaws it.
      */
     public void pause(int index) {
-        nodes.get(index).signal("STOP");
+        Node node = nodes.get(index);
+        node.signal("STOP");
+        awaitState(node, "T", "stopped");
     }
 
     /** Thaws a node {@link #pause}d (SIGCONT). */
     public void resume(int index) {
-        nodes.get(index).signal("CONT");
+        Node node = nodes.get(index);
+        node.signal("CONT");
+        awaitState(node, "RS", "running again");
+    }
+
+    /** Waits until the node's process state (Linux {@code /proc/<pid>/stat}) is one of {@code states}. */
+    private static void awaitState(Node node, String states, String what) {
+        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+        Path stat = Path.of("/proc", Long.toString(node.process.pid()), "stat");
+        while (true) {
+            try {
+                String text = Files.readString(stat, UTF_8);
+                char state = text.charAt(text.lastIndexOf(')') + 2);
+                if (states.indexOf(state) >= 0) {
+                    return;
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("nats-server " + node.name + " not " + what + ": " + state);
+                }
+                Thread.sleep(5);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
     }
 
     /** Starts node {@code index} again, on the same ports and store, and waits until it is healthy. */
