@@ -8,13 +8,10 @@ import dev.broker.storage.StorageException;
 import dev.broker.storage.StorageOverloadedException;
 import dev.broker.storage.StorageUnavailableException;
 import io.nats.client.JetStream;
-import io.nats.client.JetStreamApiException;
 import io.nats.client.PublishOptions;
-import io.nats.client.StreamContext;
 import io.nats.client.api.ConsumerConfiguration;
 import io.nats.client.api.DeliverPolicy;
 import io.nats.client.api.PublishAck;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -28,7 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
-import java.util.function.Predicate;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -37,14 +34,14 @@ import java.util.function.Supplier;
  * <p>Appends are asynchronous publishes: JetStream acknowledges one only once the stream stored it on a quorum of
  * its replicas; the append then waits (briefly, see {@link #FEED_GRACE}) until this server's feed has delivered
  * the event, so that the feed's listeners see it before its inserter hears of it, as with the embedded store. At
- * most {@link #MAX_IN_FLIGHT} publishes (and {@link #MAX_IN_FLIGHT_BYTES} of data) are in flight; past that an
+ * most {@link #MAX_IN_FLIGHT} publishes (fewer if the storage was opened so) (and {@link #MAX_IN_FLIGHT_BYTES} of data) are in flight; past that an
  * append is refused with {@link StorageOverloadedException}. While the client is disconnected an append fails at
  * once with {@link StorageUnavailableException} instead of waiting in the client's reconnect buffer.
  *
- * <p>Reads go through a short-lived consumer filtered to the tenant's subjects ({@link ConsumerReads}) on the
- * {@link BlockingCalls} threads: {@code latest} with deliver policy last-per-subject (JetStream delivers the last
- * message of each subject in ascending sequence order), {@code after} from the sequence after the given id. Each read
- * costs a consumer creation and deletion, besides the fetches.
+ * <p>Reads go through a short-lived push consumer filtered to the tenant's subjects ({@link PushReads}), with no
+ * thread waiting: {@code latest} with deliver policy last-per-subject (JetStream delivers the last message of each
+ * subject in ascending sequence order), {@code after} from the sequence after the given id. Each read costs a
+ * consumer creation and deletion on the stream's server, besides the messages.
  */
 final class JetStreamEventLog implements EventLog {
 
@@ -63,35 +60,38 @@ final class JetStreamEventLog implements EventLog {
      * (4 KiB by default); the subject shares that line with the reply inbox and the sizes.
      */
     static final int MAX_SUBJECT_LENGTH = 3900;
+    /** Room for the headers (time, expected stream) within the servers' {@code max_payload}. */
+    private static final int HEADER_ALLOWANCE = 256;
 
     private final JetStreamSettings settings;
     private final EventMessages messages;
     private final JetStream jetStream;
-    private final StreamContext stream;
     private final PublishOptions publishOptions;
     private final JetStreamFeed feed;
-    private final BlockingCalls reads;
+    private final PushReads reads;
     private final BooleanSupplier connected;
     private final BooleanSupplier open;
+    private final LongSupplier maxPayload;
     private final Supplier<CompletableFuture<Long>> lastSequence;
-    private final ConsumerReads reader;
-    private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
+    private final int maxInFlight;
+    private final Semaphore inFlight;
     private final Semaphore inFlightBytes = new Semaphore((int) (MAX_IN_FLIGHT_BYTES >> 10));
 
-    JetStreamEventLog(JetStreamSettings settings, JetStream jetStream, StreamContext stream, JetStreamFeed feed,
-                      BlockingCalls reads, BooleanSupplier connected, BooleanSupplier open,
-                      Supplier<CompletableFuture<Long>> lastSequence, ConsumerReads reader) {
+    JetStreamEventLog(JetStreamSettings settings, JetStream jetStream, JetStreamFeed feed,
+                      PushReads reads, BooleanSupplier connected, BooleanSupplier open, LongSupplier maxPayload,
+                      Supplier<CompletableFuture<Long>> lastSequence, int maxInFlight) {
+        this.maxInFlight = maxInFlight;
+        this.inFlight = new Semaphore(maxInFlight);
         this.settings = settings;
         this.messages = new EventMessages(settings);
         this.jetStream = jetStream;
-        this.stream = stream;
         this.publishOptions = PublishOptions.builder().expectedStream(settings.streamName()).build();
         this.feed = feed;
         this.reads = reads;
         this.connected = connected;
         this.open = open;
+        this.maxPayload = maxPayload;
         this.lastSequence = lastSequence;
-        this.reader = reader;
     }
 
     @Override
@@ -109,6 +109,11 @@ final class JetStreamEventLog implements EventLog {
         if (subject.length() > MAX_SUBJECT_LENGTH) {
             return CompletableFuture.failedFuture(new StorageException("append: tenant and event name take "
                     + subject.length() + " characters as a NATS subject, more than " + MAX_SUBJECT_LENGTH));
+        }
+        long maxPayload = this.maxPayload.getAsLong();
+        if (data.length + HEADER_ALLOWANCE > maxPayload) {
+            return CompletableFuture.failedFuture(new StorageException("append: " + data.length
+                    + " bytes of data do not fit the NATS servers' max_payload of " + maxPayload + " bytes"));
         }
         int kibibytes = Math.max(1, data.length >> 10);
         if (!inFlight.tryAcquire()) {
@@ -160,8 +165,8 @@ final class JetStreamEventLog implements EventLog {
      */
     boolean awaitAppends(Duration timeout) {
         try {
-            if (inFlight.tryAcquire(MAX_IN_FLIGHT, timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                inFlight.release(MAX_IN_FLIGHT);
+            if (inFlight.tryAcquire(maxInFlight, timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                inFlight.release(maxInFlight);
                 return true;
             }
             return false;
@@ -174,21 +179,15 @@ final class JetStreamEventLog implements EventLog {
     @Override
     public CompletableFuture<List<Event>> latest(String tenant) {
         Objects.requireNonNull(tenant, "tenant");
-        return reads.run("latest", () -> {
-            List<Event> events = new ArrayList<>();
-            readLatest(tenant, events::add);
-            return inIdOrder(events);
-        });
+        List<Event> events = new ArrayList<>();
+        return readLatest(tenant, events::add, events).thenApply(JetStreamEventLog::inIdOrder);
     }
 
     @Override
     public CompletableFuture<Latest> latest(String tenant, int maxNames, long maxBytes) {
         Objects.requireNonNull(tenant, "tenant");
-        return reads.run("latest", () -> {
-            BoundedSnapshot snapshot = new BoundedSnapshot(maxNames, maxBytes);
-            readLatest(tenant, snapshot::add);
-            return snapshot.result();
-        });
+        BoundedSnapshot snapshot = new BoundedSnapshot(maxNames, maxBytes);
+        return readLatest(tenant, snapshot::add, snapshot).thenApply(BoundedSnapshot::result);
     }
 
     /** Collects a snapshot while it stays within its bounds; past them it only counts. */
@@ -224,35 +223,40 @@ final class JetStreamEventLog implements EventLog {
      * Reads the tenant's last message of every subject as of the consumer's creation: JetStream delivers them in
      * ascending sequence order, each subject once.
      */
-    private void readLatest(String tenant, Consumer<Event> sink)
-            throws IOException, JetStreamApiException, InterruptedException {
-        ConsumerConfiguration config = readConsumer(tenant).deliverPolicy(DeliverPolicy.LastPerSubject).build();
-        read(config, Long.MAX_VALUE, event -> {
-            sink.accept(event);
+    private <T> CompletableFuture<T> readLatest(String tenant, Consumer<Event> sink, T result) {
+        if (!open.getAsBoolean()) {
+            return CompletableFuture.failedFuture(BlockingCalls.closed("latest"));
+        }
+        ConsumerConfiguration.Builder config = ConsumerConfiguration.builder()
+                .filterSubject(settings.tenantSubjects(tenant))
+                .deliverPolicy(DeliverPolicy.LastPerSubject);
+        return reads.read("latest", settings.streamName(), config, Long.MAX_VALUE, message -> {
+            sink.accept(messages.decode(message));
             return true;
-        });
+        }, result);
     }
 
     @Override
     public CompletableFuture<List<Event>> after(String tenant, long afterId, int limit, long maxDataBytes) {
         Objects.requireNonNull(tenant, "tenant");
-        if (limit < 1) {
-            throw new IllegalArgumentException("limit must be positive: " + limit);
+        if (!open.getAsBoolean()) {
+            return CompletableFuture.failedFuture(BlockingCalls.closed("after"));
         }
-        return reads.run("after", () -> {
-            ConsumerConfiguration config = readConsumer(tenant)
-                    .deliverPolicy(DeliverPolicy.ByStartSequence)
-                    .startSequence(Math.max(1, afterId + 1))
-                    .build();
-            List<Event> page = new ArrayList<>(Math.min(limit, 256));
-            long[] dataBytes = {0};
-            read(config, limit, event -> {
-                page.add(event);
-                dataBytes[0] += event.data().length;
-                return dataBytes[0] < maxDataBytes;
-            });
-            return page;
-        });
+        List<Event> page = new ArrayList<>(Math.max(0, Math.min(limit, 256)));
+        if (limit < 1 || afterId == Long.MAX_VALUE) {
+            return CompletableFuture.completedFuture(page);
+        }
+        ConsumerConfiguration.Builder config = ConsumerConfiguration.builder()
+                .filterSubject(settings.tenantSubjects(tenant))
+                .deliverPolicy(DeliverPolicy.ByStartSequence)
+                .startSequence(Math.max(1, afterId + 1));
+        long[] dataBytes = {0};
+        return reads.read("after", settings.streamName(), config, limit, message -> {
+            Event event = messages.decode(message);
+            page.add(event);
+            dataBytes[0] += event.data().length;
+            return dataBytes[0] < maxDataBytes;
+        }, page);
     }
 
     @Override
@@ -264,16 +268,6 @@ final class JetStreamEventLog implements EventLog {
                 BlockingCalls.failure("last issued id",
                         failure instanceof CompletionException && failure.getCause() != null
                                 ? failure.getCause() : failure)));
-    }
-
-    private ConsumerConfiguration.Builder readConsumer(String tenant) {
-        return ConsumerReads.consumer(settings.tenantSubjects(tenant));
-    }
-
-    /** Reads the tenant's events through a consumer of {@code config}; the sink returns false to stop. */
-    private void read(ConsumerConfiguration config, long limit, Predicate<Event> sink)
-            throws IOException, JetStreamApiException, InterruptedException {
-        reader.read(stream, config, limit, message -> sink.test(messages.decode(message)));
     }
 
     private static List<Event> inIdOrder(List<Event> events) {

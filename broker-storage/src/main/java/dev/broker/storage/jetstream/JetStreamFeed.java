@@ -41,6 +41,7 @@ final class JetStreamFeed implements EventFeed {
     private final PriorityQueue<Waiter> waiters = new PriorityQueue<>();
     private CompletableFuture<Long> lookupInFlight; // guarded by lock
     private CompletableFuture<Long> nextLookup; // guarded by lock; waits for lookupInFlight to end
+    private volatile boolean closed;
 
     private record Waiter(long sequence, CompletableFuture<Void> future) implements Comparable<Waiter> {
         @Override
@@ -74,6 +75,9 @@ final class JetStreamFeed implements EventFeed {
      */
     @Override
     public CompletableFuture<Void> caughtUp() {
+        if (closed) {
+            return CompletableFuture.failedFuture(closed());
+        }
         return lookupAfterNow().thenCompose(this::awaitDelivered)
                 .orTimeout(CATCH_UP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
                 .exceptionallyCompose(failure -> CompletableFuture.failedFuture(asStorageException(failure)));
@@ -180,12 +184,16 @@ final class JetStreamFeed implements EventFeed {
     /** Fails every waiter: the store is closing. */
     void close() {
         List<Waiter> pending;
+        closed = true;
         synchronized (lock) {
             pending = new ArrayList<>(waiters);
             waiters.clear();
         }
-        StorageException closed = new StorageException("event feed: storage is closed");
-        pending.forEach(waiter -> waiter.future().completeExceptionally(closed));
+        pending.forEach(waiter -> waiter.future().completeExceptionally(closed()));
+    }
+
+    private static StorageException closed() {
+        return new StorageException("event feed: storage is closed");
     }
 
     static StorageException asStorageException(Throwable failure) {

@@ -63,8 +63,13 @@ public record JetStreamSettings(List<String> servers, int replicas, String prefi
         return prefix + ".ev." + SubjectTokens.encode(tenant) + "." + SubjectTokens.encode(name);
     }
 
-    /** The users key-value bucket: {@code <prefix>_users} (its stream is {@code KV_<prefix>_users}). */
+    /** The users key-value bucket: {@code <prefix>_users}. */
     String usersBucket() {
         return prefix + "_users";
+    }
+
+    /** The stream behind the users bucket. */
+    String usersStreamName() {
+        return "KV_" + usersBucket();
     }
 }

@@ -8,12 +8,10 @@ import dev.broker.storage.StorageHealth;
 import dev.broker.storage.StorageUnavailableException;
 import dev.broker.storage.UserStore;
 import io.nats.client.Connection;
-import io.nats.client.ConnectionListener;
 import io.nats.client.Dispatcher;
 import io.nats.client.ErrorListener;
 import io.nats.client.JetStream;
 import io.nats.client.JetStreamApiException;
-import io.nats.client.JetStreamManagement;
 import io.nats.client.JetStreamOptions;
 import io.nats.client.JetStreamSubscription;
 import io.nats.client.KeyValue;
@@ -25,13 +23,7 @@ import io.nats.client.StreamContext;
 import io.nats.client.api.AckPolicy;
 import io.nats.client.api.ConsumerConfiguration;
 import io.nats.client.api.DeliverPolicy;
-import io.nats.client.api.DiscardPolicy;
-import io.nats.client.api.KeyValueConfiguration;
-import io.nats.client.api.RetentionPolicy;
-import io.nats.client.api.StorageType;
-import io.nats.client.api.StreamConfiguration;
 import io.nats.client.api.StreamInfo;
-import io.nats.client.impl.NatsKeyValueWatchSubscription;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.System.Logger.Level;
@@ -43,8 +35,6 @@ import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -69,13 +59,12 @@ import javax.net.ssl.TrustManagerFactory;
  * </ul>
  *
  * <p>{@link #open} creates the stream and the bucket when missing, and refuses, with a {@link StorageException}
- * naming the setting, a stream or bucket it cannot work with: other subjects, another retention than limits,
- * memory storage, a sealed stream or one without acknowledgements, or a bucket whose values expire. A different
- * replica count is accepted with a warning: an operator may have scaled the stream with the NATS tools on purpose,
- * and Broker works with any count (the durability above is then that of the actual count).
+ * naming the setting, a stream or bucket it cannot work with (see {@link StreamSetup}). A replica count other than
+ * the configured one is accepted with a warning: an operator may have scaled the stream with the NATS tools on
+ * purpose, and Broker works with any count (the durability above is then that of the actual count).
  *
- * <p>Threads: the client's own (connection, dispatchers: the feed's listeners and the user watch run on
- * dispatcher threads), {@code broker-nats-call-1..4} for blocking calls (reads, key-value operations) and
+ * <p>Threads: the client's own (connection, dispatchers: the feed's listeners, the user watch and event reads run on
+ * dispatcher threads), {@code broker-nats-call-1..4} for blocking calls (key-value operations) and
  * {@code broker-nats-health} which asks the stream for its state every {@link #HEALTH_INTERVAL}. All end on
  * {@link #close()}.
  */
@@ -92,8 +81,8 @@ public final class JetStreamStorage implements Storage {
     /** A silent connection is declared dead after two missed pings. */
     private static final Duration PING_INTERVAL = Duration.ofSeconds(2);
     /**
-     * The feed's ordered consumer is recreated after three missed heartbeats (or at once after a gap): this is how
-     * quickly the feed resumes after a NATS outage.
+     * The feeds' ordered consumers are recreated after three missed heartbeats (or at once after a gap): this is how
+     * quickly the event feed and the users' change feed resume after a NATS outage.
      */
     private static final Duration FEED_HEARTBEAT = Duration.ofSeconds(1);
     private static final int CALL_THREADS = 4;
@@ -101,42 +90,38 @@ public final class JetStreamStorage implements Storage {
 
     private final JetStreamSettings settings;
     private final Connection connection;
-    private final JetStreamManagement management;
     private final BlockingCalls calls;
+    private final PushReads pushReads;
     private final ScheduledExecutorService healthChecks;
     private final JetStreamFeed feed;
     private final JetStreamEventLog eventLog;
     private final JetStreamUserStore userStore;
     private final Dispatcher feedDispatcher;
     private final JetStreamSubscription feedSubscription;
-    private final NatsKeyValueWatchSubscription userWatch;
+    private final JetStreamSubscription userWatch;
 
     private volatile boolean open;
     private volatile StorageHealth streamHealth = StorageHealth.WRITABLE;
     private final Object lifecycleLock = new Object();
     private boolean closeStarted; // guarded by lifecycleLock
 
-    private JetStreamStorage(JetStreamSettings settings, Connection connection) throws IOException,
-            JetStreamApiException, InterruptedException {
+    private JetStreamStorage(JetStreamSettings settings, Connection connection, StreamSetup.Found found,
+                             int maxAppendsInFlight) throws IOException, JetStreamApiException {
         this.settings = settings;
         this.connection = connection;
-        JetStreamOptions jetStreamOptions = JetStreamOptions.builder().requestTimeout(REQUEST_TIMEOUT).build();
-        this.management = connection.jetStreamManagement(jetStreamOptions);
+        JetStreamOptions jetStreamOptions = StreamSetup.jetStreamOptions();
         JetStream jetStream = connection.jetStream(jetStreamOptions);
-
-        StreamInfo events = ensureEventsStream();
-        ensureUsersBucket();
-        StreamContext eventsStream = connection.getStreamContext(settings.streamName(), jetStreamOptions);
-        StreamContext usersStream = connection.getStreamContext(usersStreamName(), jetStreamOptions);
+        StreamContext usersStream = connection.getStreamContext(settings.usersStreamName(), jetStreamOptions);
         KeyValue bucket = connection.keyValue(settings.usersBucket());
 
         open = true;
         calls = new BlockingCalls("broker-nats-call-", CALL_THREADS, CALL_QUEUE, this::isOpen);
         ConsumerReads reads = new ConsumerReads(this::deleteConsumerLater);
-        long startSequence = events.getStreamState().getLastSequence();
+        long startSequence = found.eventsLastSequence();
         feed = new JetStreamFeed(startSequence, this::streamLastSequence);
-        eventLog = new JetStreamEventLog(settings, jetStream, eventsStream, feed, calls, this::isConnected,
-                this::isOpen, this::streamLastSequence, reads);
+        pushReads = new PushReads(connection);
+        eventLog = new JetStreamEventLog(settings, jetStream, feed, pushReads, this::isConnected,
+                this::isOpen, connection::getMaxPayload, this::streamLastSequence, maxAppendsInFlight);
         userStore = new JetStreamUserStore(bucket, usersStream, settings.usersBucket(), reads, calls);
 
         // The feed: one ordered push consumer of every event, from right after the last at open. Starting at an
@@ -144,21 +129,16 @@ public final class JetStreamStorage implements Storage {
         // delivered, or, before the first, with this start again, so an outage right after open loses nothing.
         EventMessages messages = new EventMessages(settings);
         feedDispatcher = connection.createDispatcher();
-        ConsumerConfiguration feedConsumer = ConsumerConfiguration.builder()
-                .filterSubject(settings.allEventsSubject())
-                .deliverPolicy(DeliverPolicy.ByStartSequence)
-                .startSequence(startSequence + 1)
-                .ackPolicy(AckPolicy.None)
-                .idleHeartbeat(FEED_HEARTBEAT)
-                .flowControl(FEED_HEARTBEAT)
-                .build();
         feedSubscription = jetStream.subscribe(settings.allEventsSubject(), feedDispatcher,
                 message -> deliverToFeed(messages, message), false,
                 PushSubscribeOptions.builder().stream(settings.streamName()).ordered(true)
-                        .configuration(feedConsumer).build());
+                        .configuration(orderedFrom(settings.allEventsSubject(), startSequence + 1)).build());
 
-        long usersRevision = management.getStreamInfo(usersStreamName()).getStreamState().getLastSequence();
-        userWatch = bucket.watchAll(userStore.watcher(), usersRevision + 1);
+        // The users' change feed: the same kind of consumer, of the bucket's stream, from after its last revision.
+        userWatch = jetStream.subscribe(userStore.allKeysSubject(), feedDispatcher, userStore::change, false,
+                PushSubscribeOptions.builder().stream(settings.usersStreamName()).ordered(true)
+                        .configuration(orderedFrom(userStore.allKeysSubject(), found.usersLastRevision() + 1))
+                        .build());
 
         healthChecks = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "broker-nats-health");
@@ -169,12 +149,29 @@ public final class JetStreamStorage implements Storage {
                 HEALTH_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** An ordered consumer's settings: from {@code startSequence}, with the heartbeat that bounds its recovery. */
+    private static ConsumerConfiguration orderedFrom(String filterSubject, long startSequence) {
+        return ConsumerConfiguration.builder()
+                .filterSubject(filterSubject)
+                .deliverPolicy(DeliverPolicy.ByStartSequence)
+                .startSequence(startSequence)
+                .ackPolicy(AckPolicy.None)
+                .idleHeartbeat(FEED_HEARTBEAT)
+                .flowControl(FEED_HEARTBEAT)
+                .build();
+    }
+
     /**
      * Connects, creates the stream and the users bucket if missing, refuses (StorageException with a clear operator
      * message) if they exist with settings it cannot work with. Blocks (up to about half a minute while a new
      * cluster elects its leaders); call at start-up.
      */
     public static JetStreamStorage open(JetStreamSettings settings) {
+        return open(settings, JetStreamEventLog.MAX_IN_FLIGHT);
+    }
+
+    /** {@link #open(JetStreamSettings)} with another bound on the appends in flight; for this package's tests. */
+    static JetStreamStorage open(JetStreamSettings settings, int maxAppendsInFlight) {
         Connection connection;
         try {
             connection = Nats.connect(options(settings));
@@ -185,33 +182,18 @@ public final class JetStreamStorage implements Storage {
             Thread.currentThread().interrupt();
             throw new StorageException("open: interrupted while connecting to NATS", e);
         }
-        long deadline = System.nanoTime() + OPEN_TIMEOUT.toNanos();
-        while (true) {
-            try {
-                return new JetStreamStorage(settings, connection);
-            } catch (StorageException e) {
-                closeQuietly(connection);
-                throw e;
-            } catch (JetStreamApiException e) {
-                closeQuietly(connection);
-                throw new StorageException("open: JetStream refused: " + e.getErrorDescription() + " (error "
-                        + e.getApiErrorCode() + ")", e);
-            } catch (IOException e) {
-                // No responders or a timeout: JetStream not enabled, or a cluster still electing its leaders.
-                if (System.nanoTime() > deadline) {
-                    closeQuietly(connection);
-                    throw new StorageException("open: JetStream does not answer at " + settings.servers()
-                            + " (is JetStream enabled, and a majority of the cluster up?): " + e.getMessage(), e);
-                }
-                sleepQuietly(Duration.ofMillis(250));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                closeQuietly(connection);
-                throw new StorageException("open: interrupted", e);
-            } catch (RuntimeException e) {
-                closeQuietly(connection);
-                throw e;
-            }
+        StreamSetup.Found found;
+        try {
+            found = StreamSetup.ensure(connection, settings, OPEN_TIMEOUT);
+        } catch (RuntimeException e) {
+            closeQuietly(connection);
+            throw e;
+        }
+        try {
+            return new JetStreamStorage(settings, connection, found, maxAppendsInFlight);
+        } catch (IOException | JetStreamApiException | RuntimeException e) {
+            closeQuietly(connection);
+            throw new StorageException("open: cannot subscribe to the events stream or the users bucket: " + e, e);
         }
     }
 
@@ -264,120 +246,6 @@ public final class JetStreamStorage implements Storage {
             return context;
         } catch (IOException | GeneralSecurityException e) {
             throw new StorageException("open: cannot load the NATS CA file " + caFile + ": " + e.getMessage(), e);
-        }
-    }
-
-    private String usersStreamName() {
-        return "KV_" + settings.usersBucket();
-    }
-
-    /** The events stream, created when missing; refuses one Broker cannot work with. */
-    private StreamInfo ensureEventsStream() throws IOException, JetStreamApiException {
-        String name = settings.streamName();
-        StreamInfo info = streamInfoOrNull(name);
-        if (info == null) {
-            StreamConfiguration config = StreamConfiguration.builder()
-                    .name(name)
-                    .subjects(settings.allEventsSubject())
-                    .retentionPolicy(RetentionPolicy.Limits)
-                    .storageType(StorageType.File)
-                    .discardPolicy(DiscardPolicy.Old)
-                    .replicas(settings.replicas())
-                    .description("Broker events: <prefix>.ev.<tenant>.<event name>; ids are sequences")
-                    .build();
-            try {
-                return management.addStream(config);
-            } catch (JetStreamApiException e) {
-                // another server created it at the same moment: check what it made
-                info = streamInfoOrNull(name);
-                if (info == null) {
-                    throw e;
-                }
-            }
-        }
-        StreamConfiguration config = info.getConfiguration();
-        List<String> problems = new ArrayList<>();
-        if (!config.getSubjects().equals(List.of(settings.allEventsSubject()))) {
-            problems.add("its subjects are " + config.getSubjects() + ", not [" + settings.allEventsSubject() + "]");
-        }
-        if (config.getRetentionPolicy() != RetentionPolicy.Limits) {
-            problems.add("its retention is " + config.getRetentionPolicy() + ", not limits");
-        }
-        if (config.getStorageType() != StorageType.File) {
-            problems.add("its storage is " + config.getStorageType() + ", not file");
-        }
-        if (config.getSealed()) {
-            problems.add("it is sealed");
-        }
-        if (config.getNoAck()) {
-            problems.add("it does not acknowledge publishes");
-        }
-        refuseOrWarn("events stream " + name, problems, config.getReplicas());
-        if (config.getMaxAge().toMillis() > 0 || config.getMaxMsgs() > 0 || config.getMaxBytes() > 0
-                || config.getMaxMsgsPerSubject() > 0) {
-            LOG.log(Level.WARNING, "events stream " + name + " has limits: JetStream drops old events past them, "
-                    + "so Last-Event-ID resumes and snapshots may miss them");
-        }
-        return info;
-    }
-
-    /** The users bucket, created when missing; refuses one Broker cannot work with. */
-    private void ensureUsersBucket() throws IOException, JetStreamApiException {
-        StreamInfo info = streamInfoOrNull(usersStreamName());
-        if (info == null) {
-            KeyValueConfiguration config = KeyValueConfiguration.builder()
-                    .name(settings.usersBucket())
-                    .description("Broker users: key = username token, value = id, tenant, hash, revoked")
-                    .maxHistoryPerKey(1)
-                    .storageType(StorageType.File)
-                    .replicas(settings.replicas())
-                    .build();
-            try {
-                connection.keyValueManagement().create(config);
-                return;
-            } catch (JetStreamApiException e) {
-                info = streamInfoOrNull(usersStreamName());
-                if (info == null) {
-                    throw e;
-                }
-            }
-        }
-        StreamConfiguration config = info.getConfiguration();
-        List<String> problems = new ArrayList<>();
-        if (config.getStorageType() != StorageType.File) {
-            problems.add("its storage is " + config.getStorageType() + ", not file");
-        }
-        if (config.getMaxAge().toMillis() > 0) {
-            problems.add("its values expire (TTL " + config.getMaxAge() + ")");
-        }
-        if (config.getMaxMsgsPerSubject() == 0 || config.getMaxMsgs() > 0 || config.getMaxBytes() > 0) {
-            problems.add("it has limits that would drop users");
-        }
-        if (config.getSealed()) {
-            problems.add("it is sealed");
-        }
-        refuseOrWarn("users bucket " + settings.usersBucket(), problems, config.getReplicas());
-    }
-
-    private void refuseOrWarn(String what, List<String> problems, int replicas) {
-        if (!problems.isEmpty()) {
-            throw new StorageException("open: the NATS " + what + " exists with settings Broker cannot work with: "
-                    + String.join("; ", problems) + ". Use another prefix, or remove it with the NATS tools.");
-        }
-        if (replicas != settings.replicas()) {
-            LOG.log(Level.WARNING, "the NATS " + what + " has " + replicas + " replicas, not the configured "
-                    + settings.replicas() + "; keeping its " + replicas);
-        }
-    }
-
-    private StreamInfo streamInfoOrNull(String name) throws IOException, JetStreamApiException {
-        try {
-            return management.getStreamInfo(name);
-        } catch (JetStreamApiException e) {
-            if (e.getApiErrorCode() == JetStreamErrors.STREAM_NOT_FOUND) {
-                return null;
-            }
-            throw e;
         }
     }
 
@@ -490,11 +358,12 @@ public final class JetStreamStorage implements Storage {
             healthChecks.shutdownNow();
             try {
                 feedDispatcher.unsubscribe(feedSubscription);
-                userWatch.unsubscribe();
+                feedDispatcher.unsubscribe(userWatch);
             } catch (RuntimeException e) {
                 LOG.log(Level.DEBUG, "close: unsubscribing", e); // the connection closes next all the same
             }
             feed.close();
+            pushReads.close();
             closeQuietly(connection);
             if (!drained) {
                 throw new StorageException("close: appends or NATS calls still under way after " + CLOSE_TIMEOUT);
@@ -507,15 +376,6 @@ public final class JetStreamStorage implements Storage {
             connection.close();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    private static void sleepQuietly(Duration duration) {
-        try {
-            Thread.sleep(duration.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new StorageException("open: interrupted", e);
         }
     }
 

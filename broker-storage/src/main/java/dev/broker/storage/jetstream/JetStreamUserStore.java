@@ -10,8 +10,6 @@ import io.nats.client.Message;
 import io.nats.client.StreamContext;
 import io.nats.client.api.DeliverPolicy;
 import io.nats.client.api.KeyValueEntry;
-import io.nats.client.api.KeyValueOperation;
-import io.nats.client.api.KeyValueWatcher;
 import io.nats.client.impl.Headers;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -36,9 +34,9 @@ import java.util.concurrent.CompletableFuture;
  *   <li>{@code list} reads the last value of every key through one consumer of the bucket's stream and sorts by
  *       username. Every page reads the whole bucket: fine for thousands of users, linear in their number beyond
  *       (a page of 100 among 100,000 users reads about 15 MB).</li>
- *   <li>{@code changes} follows a watch of every key from the bucket's last revision at open (the client recreates
- *       its ordered consumer from the last revision seen after an outage): the changes of every server, once
- *       stored.</li>
+ *   <li>{@code changes} follows every key from the bucket's last revision at open through an ordered consumer of the
+ *       bucket's stream, as the events feed does (see {@link JetStreamFeed}): the changes of every server, once
+ *       stored, each once, without gap after an outage.</li>
  * </ul>
  */
 final class JetStreamUserStore implements UserStore {
@@ -67,29 +65,31 @@ final class JetStreamUserStore implements UserStore {
         this.calls = calls;
     }
 
-    /** The watcher that feeds {@link #changes()}; registered by the storage once open. */
-    KeyValueWatcher watcher() {
-        return new KeyValueWatcher() {
-            @Override
-            public void watch(KeyValueEntry entry) {
-                if (entry.getOperation() != KeyValueOperation.PUT) {
-                    return; // Broker never deletes users; an operator's delete is not a change of ours to follow
-                }
-                User user;
-                try {
-                    user = UserRecords.decode(SubjectTokens.decode(entry.getKey()), entry.getValue());
-                } catch (IllegalArgumentException e) {
-                    LOG.log(Level.WARNING, "users bucket: skipped a value Broker did not write: " + e.getMessage());
-                    return;
-                }
-                listeners.publish(user);
-            }
+    /** The subjects of every key of the bucket, which the change feed's consumer follows. */
+    String allKeysSubject() {
+        return keySubjectStart + ">";
+    }
 
-            @Override
-            public void endOfData() {
-                // the watch starts after the bucket's last revision: nothing to catch up with
-            }
-        };
+    /**
+     * Hands one message of the bucket's stream to the change feed's listeners; called on the change feed's one
+     * dispatcher thread, in stream order.
+     */
+    void change(Message message) {
+        if (!isPut(message)) {
+            return; // Broker never deletes users; an operator's delete is not a change of ours to follow
+        }
+        User user;
+        try {
+            user = UserRecords.decode(usernameOf(message), message.getData());
+        } catch (IllegalArgumentException e) {
+            LOG.log(Level.WARNING, "users bucket: skipped a value Broker did not write: " + e.getMessage());
+            return;
+        }
+        listeners.publish(user);
+    }
+
+    private String usernameOf(Message message) {
+        return SubjectTokens.decode(message.getSubject().substring(keySubjectStart.length()));
     }
 
     @Override
@@ -175,11 +175,10 @@ final class JetStreamUserStore implements UserStore {
     /** Every user, in code point order of the username (the order of the embedded store's UTF-8 keys). */
     private List<User> readAll() throws IOException, JetStreamApiException, InterruptedException {
         List<User> users = new ArrayList<>();
-        reader.read(bucketStream, ConsumerReads.consumer(keySubjectStart + ">")
+        reader.read(bucketStream, ConsumerReads.consumer(allKeysSubject())
                 .deliverPolicy(DeliverPolicy.LastPerSubject).build(), Long.MAX_VALUE, message -> {
                     if (isPut(message)) {
-                        String username = SubjectTokens.decode(message.getSubject().substring(keySubjectStart.length()));
-                        users.add(decode(username, message.getData()));
+                        users.add(decode(usernameOf(message), message.getData()));
                     }
                     return true;
                 });
