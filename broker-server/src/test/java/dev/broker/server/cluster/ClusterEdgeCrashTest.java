@@ -2,13 +2,12 @@ package dev.broker.server.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.broker.server.testing.ForkedBroker;
-import dev.broker.server.testing.NatsNodes;
 import dev.broker.server.testing.SseClient;
 import dev.broker.server.testing.TestBroker;
+import dev.broker.storage.testing.NatsServers;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -37,14 +36,13 @@ class ClusterEdgeCrashTest {
     Path dir;
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    private NatsNodes nats;
+    private NatsServers nats;
     private ForkedBroker doomed;
     private ForkedBroker survivor;
 
     @BeforeEach
     void start() {
-        assumeTrue(NatsNodes.installed(), "nats-server is not installed");
-        nats = NatsNodes.start(3);
+        nats = NatsServers.cluster(dir.resolve("nats"));
         String prefix = Edges.freshPrefix();
         doomed = Edges.fork(dir.resolve("a"), nats, prefix, 3);
         survivor = Edges.fork(dir.resolve("b"), nats, prefix, 3);

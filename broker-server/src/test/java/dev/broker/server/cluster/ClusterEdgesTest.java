@@ -7,14 +7,14 @@ import static dev.broker.server.testing.SseTestSupport.subscribe;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.broker.server.testing.HttpResult;
-import dev.broker.server.testing.NatsNodes;
 import dev.broker.server.testing.SseClient;
 import dev.broker.server.testing.SseTestSupport.User;
 import dev.broker.server.testing.TestBroker;
 import dev.broker.server.testing.TestBrokers;
+import dev.broker.storage.testing.NatsServers;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -29,6 +29,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Two Broker edges over one 3-node JetStream cluster (three replicas): what one edge answers, the other sees —
@@ -37,7 +38,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 @Timeout(120)
 class ClusterEdgesTest {
 
-    private static NatsNodes nats;
+    @TempDir
+    static Path natsDir;
+    private static NatsServers nats;
 
     @RegisterExtension
     final TestBrokers brokers = new TestBrokers();
@@ -47,8 +50,7 @@ class ClusterEdgesTest {
 
     @BeforeAll
     static void startNats() {
-        assumeTrue(NatsNodes.installed(), "nats-server is not installed");
-        nats = NatsNodes.start(3);
+        nats = NatsServers.cluster(natsDir);
     }
 
     @AfterAll

@@ -8,14 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.broker.server.testing.HttpResult;
-import dev.broker.server.testing.NatsNodes;
 import dev.broker.server.testing.SseClient;
 import dev.broker.server.testing.SseTestSupport.User;
 import dev.broker.server.testing.TestBroker;
 import dev.broker.server.testing.TestBrokers;
+import dev.broker.storage.testing.NatsServers;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,6 +30,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Faults of NATS under two edges: a JetStream node killed during inserts loses nothing acknowledged; all of NATS gone
@@ -42,14 +43,15 @@ class ClusterNatsFaultsTest {
     @RegisterExtension
     final TestBrokers brokers = new TestBrokers();
 
-    private NatsNodes nats;
+    @TempDir
+    Path natsDir;
+    private NatsServers nats;
     private TestBroker a;
     private TestBroker b;
 
     @BeforeEach
     void start() {
-        assumeTrue(NatsNodes.installed(), "nats-server is not installed");
-        nats = NatsNodes.start(3);
+        nats = NatsServers.cluster(natsDir);
         String prefix = Edges.freshPrefix();
         a = Edges.start(brokers, nats, prefix, 3);
         b = Edges.start(brokers, nats, prefix, 3);
@@ -115,7 +117,7 @@ class ClusterNatsFaultsTest {
         } finally {
             pool.shutdownNow();
         }
-        nats.restart(0);
+        nats.start(0);
         insert(a, alice, "after", "1");
     }
 
@@ -145,7 +147,9 @@ class ClusterNatsFaultsTest {
         try (SseClient stream = subscribe(b, alice, "")) {
             assertEquals(before, stream.next(PROMPTLY).idAsLong());
 
-            nats.killAll();
+            for (int node = 0; node < nats.size(); node++) {
+                nats.kill(node);
+            }
             HttpResult refused = Edges.awaitStatus(() -> a.insert(alice.jwt(), "e", "1"), 503, Duration.ofSeconds(30));
             assertNotNull(refused.header("Retry-After"), "a 503 says when to retry");
             HttpResult create = a.post("/create_user", "{\"username\":\"late\",\"password\":\"pw\",\"admin_token\":\""
@@ -156,7 +160,7 @@ class ClusterNatsFaultsTest {
             assertTrue(health.error().startsWith("storage: "), health.body());
             assertFalse(stream.isClosed(), "streams stay open while NATS is away");
 
-            nats.restartAll();
+            nats.startAll();
             Edges.awaitStatus(() -> a.get("/healthz"), 200, Duration.ofSeconds(60));
             Edges.awaitStatus(() -> b.get("/healthz"), 200, Duration.ofSeconds(60));
             List<Long> after = new ArrayList<>();

@@ -2,10 +2,9 @@ package dev.broker.server.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.broker.server.testing.NatsNodes;
 import dev.broker.server.testing.TestBroker;
+import dev.broker.storage.testing.NatsServers;
 import io.nats.client.Connection;
 import io.nats.client.Nats;
 import io.nats.client.api.StorageType;
@@ -43,17 +42,16 @@ class ClusterStartTest {
 
     @Test
     void refusesToStartWhenItsStreamExistsWithSettingsItCannotWorkWith() throws Exception {
-        assumeTrue(NatsNodes.installed(), "nats-server is not installed");
-        try (NatsNodes nats = NatsNodes.start(1)) {
+        try (NatsServers nats = NatsServers.single(dir.resolve("nats"))) {
             String prefix = Edges.freshPrefix();
-            try (Connection connection = Nats.connect(nats.urls())) {
+            try (Connection connection = Nats.connect(nats.url(0))) {
                 connection.jetStreamManagement().addStream(StreamConfiguration.builder()
                         .name(prefix + "_events")
                         .subjects("elsewhere.>")
                         .storageType(StorageType.Memory)
                         .build());
             }
-            Exit exit = runMain("--nats", nats.urls(), "--nats_replicas", "1", "--nats_prefix", prefix);
+            Exit exit = runMain("--nats", nats.url(0), "--nats_replicas", "1", "--nats_prefix", prefix);
             assertEquals(1, exit.code, exit.stderr);
             assertTrue(exit.stderr.contains("exists with settings Broker cannot work with"), exit.stderr);
         }

@@ -4,10 +4,10 @@ import dev.broker.server.config.BrokerConfig;
 import dev.broker.server.config.Flags;
 import dev.broker.server.testing.ForkedBroker;
 import dev.broker.server.testing.HttpResult;
-import dev.broker.server.testing.NatsNodes;
 import dev.broker.server.testing.SseTestSupport.User;
 import dev.broker.server.testing.TestBroker;
 import dev.broker.server.testing.TestBrokers;
+import dev.broker.storage.testing.NatsServers;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -33,25 +33,25 @@ final class Edges {
     }
 
     /** The flags that make a server an edge of the cluster on {@code nats} under {@code prefix}. */
-    static UnaryOperator<BrokerConfig> clusterFlags(NatsNodes nats, String prefix, int replicas) {
-        return config -> config.with(Flags.NATS, List.of(nats.urls().split(",")))
+    static UnaryOperator<BrokerConfig> clusterFlags(NatsServers nats, String prefix, int replicas) {
+        return config -> config.with(Flags.NATS, nats.urls())
                 .with(Flags.NATS_REPLICAS, replicas)
                 .with(Flags.NATS_PREFIX, prefix);
     }
 
     /** An in-process edge (closed by {@code brokers} after the test). */
-    static TestBroker start(TestBrokers brokers, NatsNodes nats, String prefix, int replicas) {
+    static TestBroker start(TestBrokers brokers, NatsServers nats, String prefix, int replicas) {
         return brokers.start(clusterFlags(nats, prefix, replicas));
     }
 
     /** An edge in its own JVM, which a test can kill with SIGKILL. */
-    static ForkedBroker fork(Path dir, NatsNodes nats, String prefix, int replicas) {
+    static ForkedBroker fork(Path dir, NatsServers nats, String prefix, int replicas) {
         try {
             Files.createDirectories(dir); // for the fork's stderr file; the edge itself writes nothing there
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        List<String> flags = new ArrayList<>(List.of("--nats", nats.urls(), "--nats_replicas",
+        List<String> flags = new ArrayList<>(List.of("--nats", String.join(",", nats.urls()), "--nats_replicas",
                 Integer.toString(replicas), "--nats_prefix", prefix));
         return ForkedBroker.start(dir.resolve("unused-db"), Duration.ofSeconds(60), ForkedBroker.DEFAULT_JVM_OPTIONS,
                 flags.toArray(String[]::new));

@@ -2,6 +2,7 @@ package dev.broker.server.testing;
 
 import dev.broker.server.config.BrokerConfig;
 import dev.broker.server.config.Flags;
+import dev.broker.storage.testing.NatsServers;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -41,18 +42,30 @@ public final class TestBrokers implements BeforeEachCallback, AfterEachCallback 
         }
         // One nats-server for the whole run: stored in the root context, which closes it when the run ends.
         SharedNats nats = context.getRoot().getStore(NAMESPACE)
-                .getOrComputeIfAbsent(SharedNats.class, type -> new SharedNats(NatsNodes.start(1)), SharedNats.class);
+                .getOrComputeIfAbsent(SharedNats.class, type -> SharedNats.start(), SharedNats.class);
         String prefix = "t" + PREFIXES.incrementAndGet() + "_" + ProcessHandle.current().pid();
-        backend = config -> config.with(Flags.NATS, List.of(nats.nodes.urls().split(",")))
+        backend = config -> config.with(Flags.NATS, nats.servers.urls())
                 .with(Flags.NATS_REPLICAS, 1)
                 .with(Flags.NATS_PREFIX, prefix);
     }
 
-    /** The run's one NATS server, closed by JUnit at the end of the run. */
-    private record SharedNats(NatsNodes nodes) implements ExtensionContext.Store.CloseableResource, AutoCloseable {
+    /** The run's one NATS server, closed (and its store deleted) by JUnit at the end of the run. */
+    private record SharedNats(Path dir, NatsServers servers)
+            implements ExtensionContext.Store.CloseableResource, AutoCloseable {
+
+        static SharedNats start() {
+            try {
+                Path dir = Files.createTempDirectory("broker-nats-");
+                return new SharedNats(dir, NatsServers.single(dir));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
         @Override
-        public void close() {
-            nodes.close();
+        public void close() throws IOException {
+            servers.close();
+            deleteTree(dir);
         }
     }
 
@@ -83,12 +96,16 @@ public final class TestBrokers implements BeforeEachCallback, AfterEachCallback 
         }
         started.clear();
         for (Path dir : directories) {
-            try (Stream<Path> files = Files.walk(dir)) {
-                for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(file);
-                }
-            }
+            deleteTree(dir);
         }
         directories.clear();
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(file);
+            }
+        }
     }
 }
