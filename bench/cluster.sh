@@ -6,6 +6,9 @@
 #
 #   bench/cluster.sh               SKIP_BUILD=1 to reuse the jars; DURATION (5 s per scenario); SUBS (1000)
 #
+# With R3 a second edge runs too, with no stream at all: its CPU during the inserts into the first edge is what
+# receiving events of tenants it does not serve costs (every edge receives every event; printed per million events).
+#
 # "server CPU" is the Broker process's alone; the NATS nodes' CPU over the same scenario is printed next to it
 # (nats_cpu_s). On a small shared machine NATS, Broker and the load generator compete for the same cores: the
 # numbers show the shape, not what separate machines would give. Needs nats-server (Debian: /usr/sbin).
@@ -113,16 +116,25 @@ start_broker() { # extra flags...
   wait_for_port "$PORT" "$BROKER_PID" broker
 }
 
+pid_cpu_ticks() { # pid: its utime + stime, in clock ticks (0 when none)
+  if [[ -n $1 && -r /proc/$1/stat ]]; then awk '{print $14 + $15}' "/proc/$1/stat"; else echo 0; fi
+}
+
+IDLE_EDGE_PID=
 bench() { # label mode flags...
-  local label=$1 mode=$2 before after
+  local label=$1 mode=$2 before after idle_before idle_after
   shift 2
   before=$(nats_cpu_ticks)
+  idle_before=$(pid_cpu_ticks "$IDLE_EDGE_PID")
   # shellcheck disable=SC2086
   if BENCH_ADMIN_TOKEN=$ADMIN_TOKEN java $BENCH_JAVA_OPTS -jar "$BENCH_JAR" "$mode" --target broker \
       --url "http://127.0.0.1:$PORT" --server-pid "$BROKER_PID" --label "$label" "$@" \
       >"$WORK/$label.out" 2>"$WORK/$label.err"; then
     after=$(nats_cpu_ticks)
-    grep '^RESULT ' "$WORK/$label.out" | sed "s/\$/ nats_cpu_s=$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }')/" \
+    idle_after=$(pid_cpu_ticks "$IDLE_EDGE_PID")
+    grep '^RESULT ' "$WORK/$label.out" \
+      | sed "s/\$/ nats_cpu_s=$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }')/" \
+      | sed "s/\$/ idle_edge_cpu_s=$(awk -v t=$((idle_after - idle_before)) -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }')/" \
       | tee -a "$RESULTS" >&2
   else
     log "$label failed:"; tail -5 "$WORK/$label.err" >&2
@@ -151,9 +163,15 @@ cleanup
 
 log "== edge over a 3-node NATS cluster, R3"
 start_nats 3
+BROKER_ADMIN_TOKEN=$ADMIN_TOKEN BROKER_JWT_SECRET=$JWT_SECRET java $BROKER_JAVA_OPTS -jar "$BROKER_JAR" \
+  --bind 127.0.0.1 --port $((PORT + 1)) --nats "$(nats_urls 3)" --nats_replicas 3 >>"$WORK/idle-edge.log" 2>&1 &
+IDLE_EDGE_PID=$!
+PIDS+=("$IDLE_EDGE_PID")
+wait_for_port $((PORT + 1)) "$IDLE_EDGE_PID" "idle edge"
 start_broker --nats "$(nats_urls 3)" --nats_replicas 3
 scenarios edge-r3
 cleanup
+IDLE_EDGE_PID=
 
 echo
 echo "nproc $(nproc), load average $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine: indicative only)"
@@ -165,5 +183,11 @@ for setup in embedded edge-r1 edge-r3; do
   ncpu=$(grep " label=inserts-$setup " "$RESULTS" | grep -o 'nats_cpu_s=[^ ]*' | cut -d= -f2 || true)
   printf '%-18s %28s %16s %14s %12s\n' "$setup" "${fan:--}" "${ins:--}" "${p99:--}" "${ncpu:--}"
 done
+idle=$(grep " label=inserts-edge-r3 " "$RESULTS" | grep -o 'idle_edge_cpu_s=[^ ]*' | cut -d= -f2 || true)
+n=$(grep " label=inserts-edge-r3 " "$RESULTS" | grep -o ' inserts=[^ ]*' | cut -d= -f2 || true)
+if [[ -n $idle && -n $n && $n != 0 ]]; then
+  echo "an edge with no streams, receiving the other edge's inserts: $idle s CPU for $n events" \
+    "($(awk -v c="$idle" -v n="$n" 'BEGIN { printf "%.1f", c / n * 1e6 }') s per million events received)"
+fi
 echo
 echo "results and logs: $WORK"
