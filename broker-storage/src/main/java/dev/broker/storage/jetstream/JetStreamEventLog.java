@@ -34,9 +34,9 @@ import java.util.function.Supplier;
  * <p>Appends are asynchronous publishes: JetStream acknowledges one only once the stream stored it on a quorum of
  * its replicas; the append then waits (briefly, see {@link #FEED_GRACE}) until this server's feed has delivered
  * the event, so that the feed's listeners see it before its inserter hears of it, as with the embedded store. At
- * most {@link #MAX_IN_FLIGHT} publishes (fewer if the storage was opened so) (and {@link #MAX_IN_FLIGHT_BYTES} of data) are in flight; past that an
- * append is refused with {@link StorageOverloadedException}. While the client is disconnected an append fails at
- * once with {@link StorageUnavailableException} instead of waiting in the client's reconnect buffer.
+ * most {@link #MAX_IN_FLIGHT} publishes and {@link #MAX_IN_FLIGHT_BYTES} of data are in flight; past that an append
+ * is refused with {@link StorageOverloadedException}. While the client is disconnected an append fails at once with
+ * {@link StorageUnavailableException} instead of waiting in the client's reconnect buffer.
  *
  * <p>Reads go through a short-lived push consumer filtered to the tenant's subjects ({@link PushReads}), with no
  * thread waiting: {@code latest} with deliver policy last-per-subject (JetStream delivers the last message of each
@@ -115,7 +115,8 @@ final class JetStreamEventLog implements EventLog {
             return CompletableFuture.failedFuture(new StorageException("append: " + data.length
                     + " bytes of data do not fit the NATS servers' max_payload of " + maxPayload + " bytes"));
         }
-        int kibibytes = Math.max(1, data.length >> 10);
+        // At least 1 KiB each; at most the whole budget, so that one large event can still go alone.
+        int kibibytes = (int) Math.min(Math.max(1, data.length >> 10), MAX_IN_FLIGHT_BYTES >> 10);
         if (!inFlight.tryAcquire()) {
             return CompletableFuture.failedFuture(overloaded());
         }
@@ -160,8 +161,8 @@ final class JetStreamEventLog implements EventLog {
     }
 
     /**
-     * Waits for every append in flight to complete or fail, at most {@code timeout}; refuses new appends only in the
-     * sense that the storage is already closed by then.
+     * Waits, at most {@code timeout}, until every append in flight was acknowledged or failed; called once the
+     * storage refuses new appends.
      */
     boolean awaitAppends(Duration timeout) {
         try {

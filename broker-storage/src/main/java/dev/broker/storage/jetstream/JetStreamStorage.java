@@ -385,7 +385,8 @@ public final class JetStreamStorage implements Storage {
     private static final class QuietErrors implements ErrorListener {
         @Override
         public void errorOccurred(Connection conn, String error) {
-            LOG.log(Level.WARNING, "NATS error: " + error);
+            // The server quotes subjects in its errors ("Permissions Violation for Publish to ..."): drop them.
+            LOG.log(Level.WARNING, "NATS error: " + error.replaceAll("\"[^\"]*\"|'[^']*'", "\"...\""));
         }
 
         @Override
