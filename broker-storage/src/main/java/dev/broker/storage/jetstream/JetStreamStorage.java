@@ -121,7 +121,9 @@ public final class JetStreamStorage implements Storage {
         feed = new JetStreamFeed(startSequence, this::streamLastSequence);
         pushReads = new PushReads(connection);
         eventLog = new JetStreamEventLog(settings, jetStream, feed, pushReads, this::isConnected,
-                this::isOpen, connection::getMaxPayload, this::streamLastSequence, maxAppendsInFlight);
+                this::isOpen, connection::getMaxPayload, this::streamLastSequence,
+                request -> connection.requestWithTimeout("$JS.API.STREAM.MSG.GET." + settings.streamName(), request,
+                        REQUEST_TIMEOUT), maxAppendsInFlight);
         userStore = new JetStreamUserStore(bucket, usersStream, settings.usersBucket(), reads, calls);
 
         // The feed: one ordered push consumer of every event, from right after the last at open. Starting at an
