@@ -124,7 +124,9 @@ public final class JetStreamStorage implements Storage {
                 this::isOpen, connection::getMaxPayload, this::streamLastSequence,
                 request -> connection.requestWithTimeout("$JS.API.STREAM.MSG.GET." + settings.streamName(), request,
                         REQUEST_TIMEOUT), maxAppendsInFlight);
-        userStore = new JetStreamUserStore(bucket, usersStream, settings.usersBucket(), reads, calls);
+        userStore = new JetStreamUserStore(bucket, usersStream, settings.usersBucket(), reads, calls,
+                request -> connection.requestWithTimeout("$JS.API.STREAM.MSG.GET." + settings.usersStreamName(),
+                        request, REQUEST_TIMEOUT));
 
         // The feed: one ordered push consumer of every event, from right after the last at open. Starting at an
         // explicit sequence (not "new") matters: the client recreates the consumer from the last sequence it
