@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
 /**
- * The threads that make the client's blocking calls (consumer reads, key-value operations), so that no caller's
+ * The threads that make the client's blocking calls (key-value operations, the listing of users), so that no caller's
  * thread ever waits on NATS. A bounded queue: past it a call is refused with {@link StorageOverloadedException}.
  * Every outcome becomes a future: a result, or a {@link StorageException} that names the operation.
  */

@@ -3,6 +3,7 @@ package dev.broker.storage.jetstream;
 import dev.broker.storage.Event;
 import io.nats.client.Message;
 import io.nats.client.impl.Headers;
+import java.time.ZonedDateTime;
 
 /**
  * How an event is a JetStream message: the subject {@code <prefix>.ev.<tenant token>.<name token>} (see
@@ -30,19 +31,27 @@ final class EventMessages {
      * @throws IllegalArgumentException when the message is not one Broker wrote
      */
     Event decode(Message message) {
-        String subject = message.getSubject();
+        return decode(message.getSubject(), message.metaData().streamSequence(), message.getHeaders(),
+                message.getData(), message.metaData().timestamp());
+    }
+
+    /**
+     * The event of a message of the events stream, from its parts.
+     *
+     * @throws IllegalArgumentException when the message is not one Broker wrote
+     */
+    Event decode(String subject, long sequence, Headers headers, byte[] data, ZonedDateTime stored) {
         int dot = subject.indexOf('.', subjectStart.length());
         if (!subject.startsWith(subjectStart) || dot < 0) {
             throw new IllegalArgumentException("a message of the events stream has a subject Broker does not write");
         }
         String tenant = SubjectTokens.decode(subject.substring(subjectStart.length(), dot));
         String name = SubjectTokens.decode(subject.substring(dot + 1));
-        return new Event(message.metaData().streamSequence(), tenant, name, timestamp(message), message.getData());
+        return new Event(sequence, tenant, name, timestamp(headers, stored), data == null ? new byte[0] : data);
     }
 
     /** Broker's header, or JetStream's own time of storage for a message that lacks it. */
-    private static long timestamp(Message message) {
-        Headers headers = message.getHeaders();
+    private static long timestamp(Headers headers, ZonedDateTime stored) {
         String time = headers == null ? null : headers.getFirst(TIME_HEADER);
         if (time != null) {
             try {
@@ -51,6 +60,6 @@ final class EventMessages {
                 // fall through to the stream's time
             }
         }
-        return message.metaData().timestamp().toInstant().toEpochMilli();
+        return stored.toInstant().toEpochMilli();
     }
 }

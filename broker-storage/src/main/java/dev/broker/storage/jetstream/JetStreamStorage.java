@@ -121,8 +121,12 @@ public final class JetStreamStorage implements Storage {
         feed = new JetStreamFeed(startSequence, this::streamLastSequence);
         pushReads = new PushReads(connection);
         eventLog = new JetStreamEventLog(settings, jetStream, feed, pushReads, this::isConnected,
-                this::isOpen, connection::getMaxPayload, this::streamLastSequence, maxAppendsInFlight);
-        userStore = new JetStreamUserStore(bucket, usersStream, settings.usersBucket(), reads, calls);
+                this::isOpen, connection::getMaxPayload, this::streamLastSequence,
+                request -> connection.requestWithTimeout("$JS.API.STREAM.MSG.GET." + settings.streamName(), request,
+                        REQUEST_TIMEOUT), maxAppendsInFlight);
+        userStore = new JetStreamUserStore(bucket, usersStream, settings.usersBucket(), reads, calls,
+                request -> connection.requestWithTimeout("$JS.API.STREAM.MSG.GET." + settings.usersStreamName(),
+                        request, REQUEST_TIMEOUT));
 
         // The feed: one ordered push consumer of every event, from right after the last at open. Starting at an
         // explicit sequence (not "new") matters: the client recreates the consumer from the last sequence it
@@ -385,7 +389,8 @@ public final class JetStreamStorage implements Storage {
     private static final class QuietErrors implements ErrorListener {
         @Override
         public void errorOccurred(Connection conn, String error) {
-            LOG.log(Level.WARNING, "NATS error: " + error);
+            // The server quotes subjects in its errors ("Permissions Violation for Publish to ..."): drop them.
+            LOG.log(Level.WARNING, "NATS error: " + error.replaceAll("\"[^\"]*\"|'[^']*'", "\"...\""));
         }
 
         @Override

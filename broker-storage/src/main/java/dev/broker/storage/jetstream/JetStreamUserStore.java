@@ -9,7 +9,7 @@ import io.nats.client.KeyValue;
 import io.nats.client.Message;
 import io.nats.client.StreamContext;
 import io.nats.client.api.DeliverPolicy;
-import io.nats.client.api.KeyValueEntry;
+import io.nats.client.api.MessageInfo;
 import io.nats.client.impl.Headers;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -20,7 +20,12 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 
 /**
  * Users in the key-value bucket {@code <prefix>_users}: key {@link SubjectTokens#encode} of the username, value
@@ -29,8 +34,9 @@ import java.util.concurrent.CompletableFuture;
  * <ul>
  *   <li>{@code create} is the bucket's create, which the stream refuses when the key holds a value: usernames stay
  *       unique across every server sharing the bucket.</li>
- *   <li>{@code setRevoked} reads the entry and updates it expecting the revision it read, retrying on a concurrent
- *       change.</li>
+ *   <li>{@code find} and {@code setRevoked} read the key's last value from the bucket stream's leader (never from a
+ *       replica that may lag); {@code setRevoked} then updates it expecting the revision it read, retrying on a
+ *       concurrent change.</li>
  *   <li>{@code list} reads the last value of every key through one consumer of the bucket's stream and sorts by
  *       username. Every page reads the whole bucket: fine for thousands of users, linear in their number beyond
  *       (a page of 100 among 100,000 users reads about 15 MB).</li>
@@ -45,6 +51,7 @@ final class JetStreamUserStore implements UserStore {
     /** Concurrent revocation changes of one user retry this many times before failing. */
     private static final int UPDATE_ATTEMPTS = 16;
     private static final String OPERATION_HEADER = "KV-Operation";
+    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(5);
     private static final Comparator<String> CODE_POINT_ORDER = (a, b) -> Arrays.compareUnsigned(
             a.getBytes(StandardCharsets.UTF_8), b.getBytes(StandardCharsets.UTF_8));
 
@@ -53,11 +60,14 @@ final class JetStreamUserStore implements UserStore {
     private final String keySubjectStart;
     private final ConsumerReads reader;
     private final BlockingCalls calls;
+    /** Sends a message-get request to the bucket stream's leader. */
+    private final Function<byte[], CompletableFuture<Message>> leaderRequests;
     private final Listeners<User> listeners = new Listeners<>("user change");
     private final UserFeed feed = listeners::subscribe;
 
     JetStreamUserStore(KeyValue bucket, StreamContext bucketStream, String bucketName, ConsumerReads reader,
-                       BlockingCalls calls) {
+                       BlockingCalls calls, Function<byte[], CompletableFuture<Message>> leaderRequests) {
+        this.leaderRequests = leaderRequests;
         this.bucket = bucket;
         this.bucketStream = bucketStream;
         this.keySubjectStart = "$KV." + bucketName + ".";
@@ -111,10 +121,7 @@ final class JetStreamUserStore implements UserStore {
     @Override
     public CompletableFuture<Optional<User>> find(String username) {
         Objects.requireNonNull(username, "username");
-        return calls.run("find user", () -> {
-            KeyValueEntry entry = bucket.get(SubjectTokens.encode(username));
-            return entry == null ? Optional.empty() : Optional.of(decode(username, entry.getValue()));
-        });
+        return calls.run("find user", () -> lastOnLeader(username).map(stored -> stored.user));
     }
 
     @Override
@@ -123,17 +130,17 @@ final class JetStreamUserStore implements UserStore {
         return calls.run("set revoked", () -> {
             String key = SubjectTokens.encode(username);
             for (int attempt = 1; ; attempt++) {
-                KeyValueEntry entry = bucket.get(key);
-                if (entry == null) {
+                Optional<Stored> stored = lastOnLeader(username);
+                if (stored.isEmpty()) {
                     return Optional.empty();
                 }
-                User user = decode(username, entry.getValue());
+                User user = stored.get().user;
                 if (user.revoked() == revoked) {
                     return Optional.of(user); // already so: no write needed
                 }
                 User updated = user.withRevoked(revoked);
                 try {
-                    bucket.update(key, UserRecords.encode(updated), entry.getRevision());
+                    bucket.update(key, UserRecords.encode(updated), stored.get().revision);
                     return Optional.of(updated);
                 } catch (JetStreamApiException e) {
                     if (e.getApiErrorCode() != JetStreamErrors.WRONG_LAST_SEQUENCE || attempt == UPDATE_ATTEMPTS) {
@@ -143,6 +150,38 @@ final class JetStreamUserStore implements UserStore {
                 }
             }
         });
+    }
+
+    /** A user as stored, with the revision an update must expect. */
+    private record Stored(User user, long revision) {
+    }
+
+    /**
+     * The user's current value, asked of the bucket stream's leader. Not the bucket's own get: buckets allow direct
+     * gets, which any replica answers, possibly one that lags (a revocation just made through another server would
+     * then read as not yet made).
+     */
+    private Optional<Stored> lastOnLeader(String username)
+            throws IOException, JetStreamApiException, InterruptedException, TimeoutException {
+        byte[] request = ("{\"last_by_subj\":\"" + keySubjectStart + SubjectTokens.encode(username) + "\"}")
+                .getBytes(StandardCharsets.UTF_8);
+        Message reply;
+        try {
+            reply = leaderRequests.apply(request).get(REQUEST_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw new IOException("no answer from the users bucket's leader", e.getCause());
+        }
+        MessageInfo info = new MessageInfo(reply, bucketStream.getStreamName(), false);
+        if (info.hasError()) {
+            if (info.getApiErrorCode() == JetStreamErrors.NO_MESSAGE_FOUND) {
+                return Optional.empty();
+            }
+            throw new JetStreamApiException(info);
+        }
+        if (!isPut(info.getHeaders())) {
+            return Optional.empty(); // deleted with the NATS tools
+        }
+        return Optional.of(new Stored(decode(username, info.getData()), info.getSeq()));
     }
 
     @Override
@@ -187,7 +226,10 @@ final class JetStreamUserStore implements UserStore {
     }
 
     private static boolean isPut(Message message) {
-        Headers headers = message.getHeaders();
+        return isPut(message.getHeaders());
+    }
+
+    private static boolean isPut(Headers headers) {
         String operation = headers == null ? null : headers.getFirst(OPERATION_HEADER);
         return operation == null || operation.equals("PUT");
     }

@@ -28,8 +28,9 @@ import java.util.function.Function;
  * One request and one answer-less delete per read, besides a subscription to its inbox (no round trip).
  *
  * <p>The consumer's answer counts the messages pending at its creation; the read takes exactly that many (or the
- * limit), so it is a snapshot as of its start even while writes go on. The consumer acknowledges explicitly with at
- * most {@code limit} unacknowledged, and nothing is acknowledged, so JetStream pushes no more than the read takes.
+ * limit), so it is a snapshot as of its start even while writes go on. A bounded read (a page) asks for explicit
+ * acknowledgements with at most {@code limit} outstanding and gives none, so JetStream pushes no more than the page;
+ * an unbounded one (a snapshot) takes everything pending, unacknowledged.
  * A read fails with {@link StorageUnavailableException} when JetStream does not answer, skips a message (a
  * consumer sequence gap: the dispatcher dropped some as a slow consumer), or does not finish within
  * {@link #READ_TIMEOUT}; at most {@link #MAX_READS} run at once, past that a read is refused as overload.

@@ -59,7 +59,8 @@ public final class NatsServers implements AutoCloseable {
     private static NatsServers start(Path directory, int count) {
         List<Node> nodes = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-            nodes.add(new Node(directory.resolve("n" + i), "n" + i, freePort(), freePort(), count > 1 ? freePort() : 0));
+            int clusterPort = count > 1 ? freePort() : 0;
+            nodes.add(new Node(directory.resolve("n" + i), "n" + i, freePort(), freePort(), clusterPort));
         }
         NatsServers servers = new NatsServers(nodes);
         try {
