@@ -159,6 +159,10 @@ class ClusterNatsFaultsTest {
             HttpResult health = Edges.awaitStatus(() -> b.get("/healthz"), 503, Duration.ofSeconds(30));
             assertTrue(health.error().startsWith("storage: "), health.body());
             assertFalse(stream.isClosed(), "streams stay open while NATS is away");
+            try (SseClient late = SseClient.connect(b.port(), "/sse", alice.bearer())) {
+                assertEquals(503, late.status(), "a new stream cannot tell whether it is up to date: " + late.body());
+                assertNotNull(late.header("Retry-After"));
+            }
 
             nats.startAll();
             Edges.awaitStatus(() -> a.get("/healthz"), 200, Duration.ofSeconds(60));
