@@ -16,6 +16,11 @@ import static dev.broker.server.config.Flags.MAX_BODY;
 import static dev.broker.server.config.Flags.MAX_CONNECTIONS;
 import static dev.broker.server.config.Flags.MAX_CONNECTIONS_PER_IP;
 import static dev.broker.server.config.Flags.METRICS_PUBLIC;
+import static dev.broker.server.config.Flags.NATS;
+import static dev.broker.server.config.Flags.NATS_CA;
+import static dev.broker.server.config.Flags.NATS_CREDS;
+import static dev.broker.server.config.Flags.NATS_PREFIX;
+import static dev.broker.server.config.Flags.NATS_REPLICAS;
 import static dev.broker.server.config.Flags.ORIGIN;
 import static dev.broker.server.config.Flags.PORT;
 import static dev.broker.server.config.Flags.REQUEST_TIMEOUT;
@@ -32,6 +37,7 @@ import static dev.broker.server.config.Flags.SSE_HISTORY_BUDGET_BYTES;
 import dev.broker.server.admin.AdminEndpoints;
 import dev.broker.server.admin.BackupEndpoint;
 import dev.broker.server.admin.AdminStats;
+import dev.broker.server.admin.UserChanges;
 import dev.broker.server.api.ApiHandler;
 import dev.broker.server.api.AuthHandler;
 import dev.broker.server.api.Endpoint;
@@ -47,6 +53,7 @@ import dev.broker.server.auth.BasicCredentialCache;
 import dev.broker.server.auth.HashWorkers;
 import dev.broker.server.auth.JwtTokens;
 import dev.broker.server.auth.PasswordHasher;
+import dev.broker.server.auth.Principal;
 import dev.broker.server.auth.UserDirectory;
 import dev.broker.server.config.BrokerConfig;
 import dev.broker.server.console.ConsoleEndpoint;
@@ -69,6 +76,9 @@ import dev.broker.server.sse.SseStats;
 import dev.broker.server.tls.TlsService;
 import dev.broker.storage.Storage;
 import dev.broker.storage.StorageHealth;
+import dev.broker.storage.User;
+import dev.broker.storage.jetstream.JetStreamSettings;
+import dev.broker.storage.jetstream.JetStreamStorage;
 import dev.broker.storage.rocksdb.RocksStorage;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBufAllocator;
@@ -85,6 +95,7 @@ import java.time.Clock;
 import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -110,6 +121,7 @@ public final class BrokerServer implements AutoCloseable {
     private final EventLoopGroup acceptor;
     private final SseHub hub;
     private final AutoCloseable feedSubscription;
+    private final AutoCloseable userSubscription;
     private final InFlightRequests inFlight;
     private final Channel serverChannel;
     private final TlsService tls;
@@ -117,8 +129,8 @@ public final class BrokerServer implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private BrokerServer(Storage storage, HashWorkers hashing, EventLoopGroup group, EventLoopGroup acceptor,
-                         SseHub hub, AutoCloseable feedSubscription, InFlightRequests inFlight, Channel serverChannel,
-                         TlsService tls, Observability observability) {
+                         SseHub hub, AutoCloseable feedSubscription, AutoCloseable userSubscription,
+                         InFlightRequests inFlight, Channel serverChannel, TlsService tls, Observability observability) {
         this.observability = observability;
         this.storage = storage;
         this.hashing = hashing;
@@ -126,6 +138,7 @@ public final class BrokerServer implements AutoCloseable {
         this.acceptor = acceptor;
         this.hub = hub;
         this.feedSubscription = feedSubscription;
+        this.userSubscription = userSubscription;
         this.inFlight = inFlight;
         this.serverChannel = serverChannel;
         this.tls = tls;
@@ -136,7 +149,16 @@ public final class BrokerServer implements AutoCloseable {
      * for the command-line tools alike. Throws if it cannot be opened (nothing is left open).
      */
     public static Storage openStorage(BrokerConfig config) {
-        return RocksStorage.open(config.get(DB), new RocksStorage.Settings(config.get(RETENTION), Clock.systemUTC()));
+        List<String> nats = config.get(NATS);
+        if (nats == null) {
+            return RocksStorage.open(config.get(DB),
+                    new RocksStorage.Settings(config.get(RETENTION), Clock.systemUTC()));
+        }
+        // The URLs are not logged: they may carry a user and password.
+        LOG.log(Level.INFO, "storage: NATS JetStream ({0} server URLs, prefix {1}, {2} replicas)", nats.size(),
+                config.get(NATS_PREFIX), config.get(NATS_REPLICAS));
+        return JetStreamStorage.open(new JetStreamSettings(nats, config.get(NATS_REPLICAS), config.get(NATS_PREFIX),
+                config.get(NATS_CREDS), config.get(NATS_CA)));
     }
 
     /** Opens the database, binds the port and starts serving. Throws if any of it fails (nothing is left open). */
@@ -151,20 +173,28 @@ public final class BrokerServer implements AutoCloseable {
         // delayed the accept of a new one by 1 to 7 s (measured during a flood of password guesses).
         EventLoopGroup acceptor = transport.newGroup(1, "broker-accept");
         Observability observability = null;
+        AutoCloseable userSubscription = null;
         try {
+            BasicCredentialCache basicCache = new BasicCredentialCache();
+            // Every stored change of a user, made through this server or another sharing the store, reaches the
+            // directory, the credential cache and the streams. Subscribed before the users are loaded, so that no
+            // change stored meanwhile is missed.
+            UserChanges userChanges = new UserChanges(basicCache, group);
+            userSubscription = storage.users().changes().subscribe(userChanges);
             UserDirectory directory = UserDirectory.load(storage.users());
+            SseHub hub = new SseHub(group, ByteBufAllocator.DEFAULT, storage.events(), sseSettings(config),
+                    principal -> mayStream(directory, principal));
+            userChanges.attach(directory, hub);
             PasswordHasher hasher = new PasswordHasher(hashing);
             JwtTokens tokens = new JwtTokens(config.get(JWT_SECRET), config.get(JWT_EXPIRY));
-            BasicCredentialCache basicCache = new BasicCredentialCache();
             AuthThrottle throttle = new AuthThrottle(config.get(AUTH_FAILURES_PER_USER), config.get(AUTH_FAILURES_PER_IP));
-            SseHub hub = new SseHub(group, ByteBufAllocator.DEFAULT, storage.events(), sseSettings(config));
             AutoCloseable feedSubscription = storage.feed().subscribe(hub);
             AuthFailures authFailures = new AuthFailures();
             BrokerMetrics metrics = new BrokerMetrics();
             storage.observeCommits(metrics);
 
             AdminEndpoints admin = new AdminEndpoints(config.get(ADMIN_TOKEN), storage.users(), directory, hasher,
-                    basicCache, hub, authFailures);
+                    userChanges, authFailures);
             SessionEndpoints sessions = new SessionEndpoints(directory, hasher, tokens, throttle, authFailures);
             Map<Route, Endpoint> endpoints = new EnumMap<>(Route.class);
             endpoints.put(Route.CREATE_USER, admin::createUser);
@@ -175,7 +205,7 @@ public final class BrokerServer implements AutoCloseable {
             endpoints.put(Route.LOGIN, sessions::login);
             endpoints.put(Route.VERIFY, sessions::verify);
             endpoints.put(Route.INSERT, new InsertEndpoint(storage.events()));
-            endpoints.put(Route.SSE, new SseEndpoint(hub, storage.events()));
+            endpoints.put(Route.SSE, new SseEndpoint(hub, storage.events(), storage.feed()::caughtUp));
             endpoints.put(Route.HEALTHZ, (ctx, request) -> healthz(storage, ctx, request.slot()));
             endpoints.put(Route.BACKUP, new BackupEndpoint(config.get(ADMIN_TOKEN), storage, config.get(BACKUP_DIR),
                     Clock.systemUTC()));
@@ -222,15 +252,17 @@ public final class BrokerServer implements AutoCloseable {
             OperatorLog.info("listening", "Broker listening on " + config.get(BIND) + ":" + port + " (" + scheme + ", "
                     + transport.name() + ")", "bind", config.get(BIND), "port", port, "scheme", scheme,
                     "transport", transport.name());
-            return new BrokerServer(storage, hashing, group, acceptor, hub, feedSubscription, inFlight, serverChannel,
-                    tls, observability);
+            return new BrokerServer(storage, hashing, group, acceptor, hub, feedSubscription, userSubscription, inFlight,
+                    serverChannel, tls, observability);
         } catch (RuntimeException | Error e) {
             closeQuietly(observability);
+            closeQuietly(userSubscription);
             cleanUpFailedStart(tls, group, acceptor, hashing, storage);
             throw e;
         } catch (Exception e) {
             // Netty rethrows a failed bind's checked NativeIoException ("Address already in use") undeclared.
             closeQuietly(observability);
+            closeQuietly(userSubscription);
             cleanUpFailedStart(tls, group, acceptor, hashing, storage);
             throw new IllegalStateException("cannot listen on " + config.get(BIND) + ":" + config.get(PORT) + ": "
                     + e.getMessage(), e);
@@ -346,6 +378,12 @@ public final class BrokerServer implements AutoCloseable {
         return report;
     }
 
+    /** Whether the principal's user is still known and not revoked (a stream may open). */
+    private static boolean mayStream(UserDirectory directory, Principal principal) {
+        User user = directory.get(principal.username());
+        return user != null && !user.revoked();
+    }
+
     /** The connection caps from their flags: {@code --max_connections 0} derives the cap from the open-files limit. */
     static ConnectionLimits connectionLimits(BrokerConfig config) {
         int max = config.get(MAX_CONNECTIONS);
@@ -397,6 +435,17 @@ public final class BrokerServer implements AutoCloseable {
         storage.close();
     }
 
+    private static void closeQuietly(AutoCloseable subscription) {
+        if (subscription == null) {
+            return;
+        }
+        try {
+            subscription.close();
+        } catch (Exception e) {
+            LOG.log(Level.WARNING, "unsubscribing from the users' change feed failed", e);
+        }
+    }
+
     /** With {@code --secure}: the certificate, its renewal and the plain-HTTP port; null otherwise. */
     public TlsService tls() {
         return tls;
@@ -439,6 +488,7 @@ public final class BrokerServer implements AutoCloseable {
         } catch (Exception e) {
             LOG.log(Level.WARNING, "shutdown: unsubscribing from the feed failed", e);
         }
+        closeQuietly(userSubscription);
         storage.close();
         try {
             // The checks running when shutdown began continue on the loops: while these still run.

@@ -1,5 +1,6 @@
 package dev.broker.storage;
 
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
 /**
@@ -11,4 +12,11 @@ public interface EventFeed {
 
     /** Registers a listener; closing the returned handle unregisters it. */
     AutoCloseable subscribe(Consumer<Event> listener);
+
+    /**
+     * Completes once every event acknowledged (by any server sharing the store) before this call has been handed to
+     * this feed's listeners. Lets a new SSE stream on one server include an insert answered by another. Fails with a
+     * {@link StorageException} when the store cannot tell (it is unreachable, or closed).
+     */
+    CompletableFuture<Void> caughtUp();
 }

@@ -16,8 +16,9 @@ public interface EventLog {
 
     /**
      * Appends an event to the tenant's log and makes it the tenant's latest event of that name, atomically.
-     * Completes with the stored event once it is durable (fsync'd) and has been handed to the feed's listeners.
-     * Concurrent appends are group-committed: one write and one sync serve many of them.
+     * Completes with the stored event once it is durable (embedded: fsync'd; replicated: stored on a quorum of
+     * replicas) and has been handed to the feed's listeners. Concurrent appends are group-committed: one write and
+     * one sync serve many of them.
      *
      * @param data compact JSON, UTF-8
      */

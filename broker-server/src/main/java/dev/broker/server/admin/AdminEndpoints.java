@@ -6,14 +6,12 @@ import dev.broker.server.api.BadRequestException;
 import dev.broker.server.api.Replies;
 import dev.broker.server.api.StringFields;
 import dev.broker.server.auth.AuthFailures;
-import dev.broker.server.auth.BasicCredentialCache;
 import dev.broker.server.auth.PasswordHasher;
 import dev.broker.server.auth.Secrets;
 import dev.broker.server.auth.UserDirectory;
 import dev.broker.server.http.HttpResponses;
 import dev.broker.server.http.Json;
 import dev.broker.server.http.ResponseSlot;
-import dev.broker.server.sse.SseHub;
 import dev.broker.storage.User;
 import dev.broker.storage.UserStore;
 import io.netty.channel.ChannelHandlerContext;
@@ -25,8 +23,9 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The user-management endpoints, gated by the admin token in the body: create, revoke, unrevoke, list, get.
- * Changes are durable before they are answered, then applied to the in-memory {@link UserDirectory}; revoking
- * also forgets the user's cached Basic credentials and closes their open streams.
+ * Changes are durable before they are answered, then applied at once through {@link UserChanges} (the in-memory
+ * {@link UserDirectory}; revoking also forgets the user's cached Basic credentials and closes their open streams),
+ * as the store's change feed applies them on every other server sharing the store.
  */
 public final class AdminEndpoints {
 
@@ -42,27 +41,25 @@ public final class AdminEndpoints {
     private final UserStore store;
     private final UserDirectory directory;
     private final PasswordHasher hasher;
-    private final BasicCredentialCache basicCache;
-    private final SseHub hub;
+    private final UserChanges changes;
     private final AuthFailures failures;
     /** Users revoked since the start: the operator log reports how many, never who. */
     private final LongAdder revocations = new LongAdder();
 
     public AdminEndpoints(String adminToken, UserStore store, UserDirectory directory, PasswordHasher hasher,
-                          BasicCredentialCache basicCache, SseHub hub) {
-        this(adminToken, store, directory, hasher, basicCache, hub, new AuthFailures());
+                          UserChanges changes) {
+        this(adminToken, store, directory, hasher, changes, new AuthFailures());
     }
 
     /** @param failures where wrong admin tokens are counted */
     public AdminEndpoints(String adminToken, UserStore store, UserDirectory directory, PasswordHasher hasher,
-                          BasicCredentialCache basicCache, SseHub hub, AuthFailures failures) {
+                          UserChanges changes, AuthFailures failures) {
         this.failures = failures;
         this.adminToken = adminToken;
         this.store = store;
         this.directory = directory;
         this.hasher = hasher;
-        this.basicCache = basicCache;
-        this.hub = hub;
+        this.changes = changes;
     }
 
     /** Revocations answered 200 since the start (repeated ones included: revoking is idempotent). */
@@ -99,7 +96,7 @@ public final class AdminEndpoints {
                     } else if (user == null) {
                         usernameTaken(ctx, slot);
                     } else {
-                        directory.put(user);
+                        changes.applyLocal(user);
                         HttpResponses.object(ctx, slot, g -> g.writeStringField("id", id));
                     }
                 }, ctx.executor());
@@ -128,12 +125,10 @@ public final class AdminEndpoints {
             } else if (updated.isEmpty()) {
                 HttpResponses.error(ctx, slot, HttpResponseStatus.NOT_FOUND, "unknown username");
             } else {
-                directory.put(updated.get());
-                basicCache.invalidate(username);
                 if (revoked) {
                     revocations.increment();
-                    hub.closeStreamsOf(updated.get().tenant(), username);
                 }
+                changes.applyLocal(updated.get());
                 HttpResponses.object(ctx, slot, g -> { });
             }
         }, ctx.executor());

@@ -53,7 +53,8 @@ public final class Replies {
         }
     }
 
-    private static void unavailable(ChannelHandlerContext ctx, ResponseSlot slot, String message, String retryAfter) {
+    /** Answers {@code 503} with {@code Retry-After} (seconds) and the message. */
+    static void unavailable(ChannelHandlerContext ctx, ResponseSlot slot, String message, String retryAfter) {
         FullHttpResponse response = HttpResponses.errorResponse(ctx.alloc(), HttpResponseStatus.SERVICE_UNAVAILABLE,
                 message);
         response.headers().set(HttpHeaderNames.RETRY_AFTER, retryAfter);

@@ -17,6 +17,9 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * {@code GET /sse}: answers {@code 200 text/event-stream} through the request's slot, then turns the channel into a
@@ -28,15 +31,38 @@ import java.util.concurrent.CompletableFuture;
  * frames go to the socket as they are. HTTP/2: the channel is the request's stream (a child of the connection),
  * and the response carries no {@code Connection} header (HTTP/2 forbids it); the shared frames travel in DATA
  * frames, and the connection's other streams carry on.
+ *
+ * <p>With a store shared by several servers, an insert answered by another server may not have reached this
+ * server's feed yet: the stream starts only once the feed has caught up with every insert answered before the
+ * request (the package {@code sse}'s hand-off rule 1). The embedded store's feed is always caught up, and the stream
+ * starts in the same task, as before. A feed that cannot catch up within {@link #CATCH_UP_SECONDS} (the shared
+ * store is out of reach) is answered {@code 503} with {@code Retry-After}. The streams waiting meanwhile are bounded
+ * by the connection limits: each holds its connection and one small callback.
  */
 public final class SseEndpoint implements Endpoint {
 
+    /** How long a new stream waits for the feed to catch up before it is answered 503. */
+    static final long CATCH_UP_SECONDS = 5;
+    /** Retry-After of that 503, in seconds. */
+    static final String CATCH_UP_RETRY_AFTER_SECONDS = "2";
+
     private final SseHub hub;
     private final EventLog log;
+    private final Supplier<CompletableFuture<Void>> feedCaughtUp;
 
+    /** Streams over a store whose feed is always caught up (an embedded one). */
     public SseEndpoint(SseHub hub, EventLog log) {
+        this(hub, log, null);
+    }
+
+    /**
+     * @param feedCaughtUp the store feed's {@code caughtUp()}: completes once every event acknowledged before the
+     *                     call has been handed to the feed's listeners; null for a feed that is always caught up
+     */
+    public SseEndpoint(SseHub hub, EventLog log, Supplier<CompletableFuture<Void>> feedCaughtUp) {
         this.hub = hub;
         this.log = log;
+        this.feedCaughtUp = feedCaughtUp;
     }
 
     @Override
@@ -47,8 +73,33 @@ public final class SseEndpoint implements Endpoint {
             lastEventId = LastEventId.parse(request.queryParameter("last_event_id"));
         }
         ResponseSlot slot = request.slot();
+        Long resumeAfter = lastEventId;
+        CompletableFuture<Void> caughtUp = feedCaughtUp == null ? null : feedCaughtUp.get();
+        if (caughtUp == null || (caughtUp.isDone() && !caughtUp.isCompletedExceptionally())) {
+            resume(ctx, slot, principal, resumeAfter);
+            return;
+        }
+        // A copy: the timeout must not complete a future the store may share among callers.
+        caughtUp.copy().orTimeout(CATCH_UP_SECONDS, TimeUnit.SECONDS).whenComplete((done, failure) -> {
+            try {
+                ctx.executor().execute(() -> {
+                    if (failure == null) {
+                        resume(ctx, slot, principal, resumeAfter);
+                    } else {
+                        Replies.unavailable(ctx, slot, "the event feed is not available at the moment, retry later",
+                                CATCH_UP_RETRY_AFTER_SECONDS);
+                    }
+                });
+            } catch (RejectedExecutionException shuttingDown) {
+                ctx.channel().close();
+            }
+        });
+    }
+
+    /** Once the feed has caught up: the stream, from {@code lastEventId} if that history is still kept. */
+    private void resume(ChannelHandlerContext ctx, ResponseSlot slot, Principal principal, Long lastEventId) {
         if (lastEventId == null) {
-            open(ctx, slot, principal, null);
+            stream(ctx, slot, principal, null);
             return;
         }
         // Decided before the stream opens: a resume into history that retention removed would replay with a
@@ -56,14 +107,14 @@ public final class SseEndpoint implements Endpoint {
         long resumeAfter = lastEventId;
         CompletableFuture<Long> retainedFrom = log.retainedFrom(principal.tenant());
         if (retainedFrom.isDone() && !retainedFrom.isCompletedExceptionally()) {
-            open(ctx, slot, principal, resumable(resumeAfter, retainedFrom.join()));
+            stream(ctx, slot, principal, resumable(resumeAfter, retainedFrom.join()));
             return;
         }
         retainedFrom.whenCompleteAsync((from, failure) -> {
             if (failure != null) {
                 Replies.failed(ctx, slot, "sse", failure);
             } else {
-                open(ctx, slot, principal, resumable(resumeAfter, from));
+                stream(ctx, slot, principal, resumable(resumeAfter, from));
             }
         }, ctx.executor());
     }
@@ -73,7 +124,8 @@ public final class SseEndpoint implements Endpoint {
         return lastEventId >= retainedFrom - 1 ? lastEventId : null;
     }
 
-    private void open(ChannelHandlerContext ctx, ResponseSlot slot, Principal principal, Long resumeAfter) {
+    /** Answers 200 and opens the stream; on the channel's event loop. */
+    private void stream(ChannelHandlerContext ctx, ResponseSlot slot, Principal principal, Long resumeAfter) {
         HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
         head.headers()
                 .set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream")

@@ -5,6 +5,7 @@ import java.net.URISyntaxException;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -327,6 +328,47 @@ public final class Flag<T> {
         }, v -> choices.contains(v) ? null : expected).format(v -> v);
     }
 
+    /**
+     * A comma-separated list of {@code nats://} or {@code tls://} server URLs (host and port); none means unset.
+     * Blanks around the commas are ignored. Secret, as a URL may carry a user and password (nats://user:pw@host).
+     */
+    static Builder<List<String>> natsUrls(String name, String metavar) {
+        return new Builder<List<String>>(name, metavar, text -> {
+            List<String> urls = new ArrayList<>();
+            for (String part : text.split(",", -1)) {
+                if (!part.isBlank()) {
+                    urls.add(part.strip());
+                }
+            }
+            return urls.isEmpty() ? null : List.copyOf(urls);
+        }, urls -> {
+            for (String url : urls) {
+                if (!isNatsUrl(url)) {
+                    return "holds '" + withoutUserInfo(url) + "', which is not a URL such as nats://host:4222 or"
+                            + " tls://host:4222";
+                }
+            }
+            return null;
+        }).format(urls -> String.join(",", urls.stream().map(Flag::withoutUserInfo).toList())).optional()
+                // A URL may carry a user and password: never shown in descriptions and messages.
+                .secret();
+    }
+
+    /** The URL with a user and password (nats://user:password@host) masked, for logs and messages. */
+    private static String withoutUserInfo(String url) {
+        int scheme = url.indexOf("://");
+        int at = url.lastIndexOf('@');
+        return scheme >= 0 && at > scheme ? url.substring(0, scheme + 3) + "***" + url.substring(at) : url;
+    }
+
+    /** A name made of ASCII letters, digits, '-' and '_' only, 1 to {@code maxLength} characters. */
+    static Builder<String> simpleName(String name, String metavar, int maxLength) {
+        return new Builder<String>(name, metavar, Flag::nonEmpty, v -> v.length() <= maxLength
+                && v.chars().allMatch(ch -> ch < 128 && (Character.isLetterOrDigit(ch) || ch == '-' || ch == '_'))
+                ? null : "is not 1 to " + maxLength + " characters of ASCII letters, digits, '-' and '_'")
+                .format(v -> v);
+    }
+
     /** A non-empty string taken as it is, never shown. */
     static Builder<String> secret(String name, String metavar) {
         return new Builder<String>(name, metavar, Flag::nonEmpty, v -> v.isEmpty() ? "is empty" : null)
@@ -374,6 +416,17 @@ public final class Flag<T> {
             URI uri = new URI(v);
             String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
             return (scheme.equals("https") || scheme.equals("http")) && uri.getHost() != null;
+        } catch (URISyntaxException e) {
+            return false;
+        }
+    }
+
+    private static boolean isNatsUrl(String v) {
+        try {
+            URI uri = new URI(v);
+            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+            return (scheme.equals("nats") || scheme.equals("tls")) && uri.getHost() != null
+                    && (uri.getPath() == null || uri.getPath().isEmpty()) && uri.getQuery() == null;
         } catch (URISyntaxException e) {
             return false;
         }

@@ -28,6 +28,8 @@ public final class Flags {
     public static final int MAX_BODY_LIMIT = 64 * 1024 * 1024;
     /** Largest {@link #JWT_EXPIRY} accepted: 100 years, far below any overflow of {@code now + expiry}. */
     public static final long MAX_JWT_EXPIRY_SECONDS = 100L * 365 * 24 * 3600;
+    /** Longest {@link #NATS_PREFIX}: stream and bucket names built from it stay well inside NATS's limits. */
+    public static final int NATS_PREFIX_MAX_LENGTH = 32;
 
     /** Longest {@link #RETENTION} accepted: 100 years. */
     public static final Duration MAX_RETENTION = Duration.ofDays(36_500);
@@ -133,6 +135,36 @@ public final class Flags {
             Flag.integer("max_body", "BYTES", 1, MAX_BODY_LIMIT)
                     .defaultValue(1024 * 1024)
                     .meaning("largest accepted request body in bytes, 1..67108864 (64 MiB); larger gets 413"));
+
+    // --- a cluster: many Broker servers sharing one NATS JetStream instead of the embedded database.
+
+    public static final Flag<List<String>> NATS = declare(
+            Flag.natsUrls("nats", "URLS")
+                    .meaning("comma-separated NATS server URLs (nats://h1:4222,nats://h2:4222): keep events and users"
+                            + " in NATS JetStream, shared with every Broker server using the same NATS and prefix,"
+                            + " instead of the embedded database (--db is then not used); none means embedded"));
+
+    public static final Flag<Integer> NATS_REPLICAS = declare(
+            Flag.integer("nats_replicas", "COUNT", 1, 5)
+                    .defaultValue(3)
+                    .meaning("with --nats: replicas of the JetStream stream and key-value bucket, 1..5; an insert"
+                            + " is answered once a majority of them stored it (1 for a single NATS server)"));
+
+    public static final Flag<String> NATS_PREFIX = declare(
+            Flag.simpleName("nats_prefix", "NAME", NATS_PREFIX_MAX_LENGTH)
+                    .defaultValue("broker")
+                    .meaning("with --nats: first part of the stream, subject and bucket names, so that several"
+                            + " Broker clusters can share one NATS; letters, digits, '-' and '_'"));
+
+    public static final Flag<Path> NATS_CREDS = declare(
+            Flag.optionalPath("nats_creds", "FILE")
+                    .meaning("with --nats: NATS credentials file (a user JWT and nkey seed, as nsc writes it) or an"
+                            + " nkey seed file"));
+
+    public static final Flag<Path> NATS_CA = declare(
+            Flag.optionalPath("nats_ca", "FILE")
+                    .meaning("with --nats: PEM file of the CA certificate(s) to check the NATS servers' TLS against"
+                            + " instead of the JVM's (use tls:// URLs)"));
 
     // --- limits: what one client, or many, may hold of the server.
 

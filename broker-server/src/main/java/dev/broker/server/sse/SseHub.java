@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BinaryOperator;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * The SSE fan-out's one entry point. It listens to the store's feed: each event is encoded once, and the same bytes
@@ -35,12 +36,21 @@ public final class SseHub implements Consumer<Event> {
     }
 
     private final ByteBufAllocator alloc;
+    private final Predicate<Principal> stillAllowed;
     private final Map<EventExecutor, Loop> byLoop = new IdentityHashMap<>();
     private final List<Loop> loops = new ArrayList<>();
     private final SseStats stats = new SseStats();
 
-    public SseHub(EventLoopGroup group, ByteBufAllocator alloc, EventLog log, SseSettings settings) {
+    /**
+     * @param stillAllowed whether a principal may still stream (not revoked), asked on the loop as a stream opens:
+     *                     a revocation that came after the request was authenticated but before its stream joined
+     *                     the hub would otherwise miss it ({@link #closeStreamsOf} closes only streams it finds).
+     *                     The caller must make a revocation visible to it before calling {@code closeStreamsOf}.
+     */
+    public SseHub(EventLoopGroup group, ByteBufAllocator alloc, EventLog log, SseSettings settings,
+                  Predicate<Principal> stillAllowed) {
         this.alloc = alloc;
+        this.stillAllowed = stillAllowed;
         // One budget for the whole server: the loops' history reads share the heap.
         HistoryBudget budget = new HistoryBudget(settings.historyBudgetBytes());
         for (EventExecutor executor : group) {
@@ -83,6 +93,10 @@ public final class SseHub implements Consumer<Event> {
 
     /** Starts a stream on its channel's loop (call it there): history first, then live events. */
     public void open(Channel channel, Principal principal, Long lastEventId) {
+        if (!stillAllowed.test(principal)) {
+            channel.close(); // revoked since the request was authenticated
+            return;
+        }
         Loop loop = byLoop.get(channel.eventLoop());
         new SseSession(channel, principal, loop.delivery, loop.history).start(lastEventId);
     }

@@ -33,8 +33,12 @@
  * <ol>
  *   <li><b>Answered means posted.</b> The store hands a batch to the feed, in id order, before it answers the
  *       inserts of the batch, and {@code SseHub} posts each event to every loop's inbox synchronously. So when a
- *       request reaches its loop, every insert answered before it is in that loop's inbox or already taken from
- *       it.</li>
+ *       request reaches its loop, every insert this server answered before it is in that loop's inbox or already
+ *       taken from it. With a store shared by several servers (NATS JetStream), an insert answered by another
+ *       server reaches this one's feed a little later: {@code SseEndpoint} asks the feed's {@code caughtUp()} when
+ *       the request arrives and starts the stream, on its loop, only once that completes — every insert answered
+ *       by any server before the request has then been posted to every loop. The embedded store's feed is always
+ *       caught up, and the stream starts at once, in the same task.</li>
  *   <li><b>Catch up before history.</b> A new stream first makes its loop take its whole inbox into the loop's
  *       state — the snapshot caches, the pending bursts, the queues of streams catching up — without writing to
  *       live streams, whose bursts still leave once per drain interval. From then on that state reflects every

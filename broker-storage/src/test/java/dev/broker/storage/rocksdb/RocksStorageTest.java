@@ -18,12 +18,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
@@ -116,24 +114,6 @@ class RocksStorageTest {
         assertEquals(Optional.of(user("alice", "acme")), await(reopened.users().find("alice")));
         assertEquals(List.of(user("alice", "acme"), user("bob", "globex").withRevoked(true)),
                 await(reopened.users().list()));
-    }
-
-    @Test
-    void appendAfterCloseFails() {
-        RocksStorage storage = open(dir);
-        storage.close();
-
-        assertFalse(storage.isOpen());
-        Map<String, Supplier<CompletableFuture<?>>> operations = Map.of(
-                "append", () -> storage.events().append("acme", "n", json("1")),
-                "latest", () -> storage.events().latest("acme"),
-                "after", () -> storage.events().after("acme", 0, 10),
-                "create user", () -> storage.users().create(user("alice", "acme")),
-                "find user", () -> storage.users().find("alice"),
-                "list users", () -> storage.users().list(),
-                "set revoked", () -> storage.users().setRevoked("alice", true));
-        operations.forEach((operation, call) ->
-                assertEquals(operation + ": storage is closed", failureOf(call.get()).getMessage()));
     }
 
     @Test

@@ -1,0 +1,8 @@
+package dev.broker.server.sse;
+
+import dev.broker.server.testing.OnNats;
+
+/** {@link SseAccessTest}'s cases against a cluster edge: the server over NATS JetStream instead of the embedded database. */
+@OnNats
+class SseAccessOnNatsTest extends SseAccessTest {
+}
