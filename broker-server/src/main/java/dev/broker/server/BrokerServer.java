@@ -23,6 +23,7 @@ import static dev.broker.server.config.Flags.SNAPSHOT_LINGER_MS;
 import static dev.broker.server.config.Flags.SSE_DRAIN_INTERVAL_MS;
 import static dev.broker.server.config.Flags.SSE_FAN_OUT_CHUNK;
 import static dev.broker.server.config.Flags.SSE_HISTORY_BUDGET_BYTES;
+import static dev.broker.server.config.Flags.USER_CACHE;
 
 import dev.broker.server.admin.AdminEndpoints;
 import dev.broker.server.api.ApiHandler;
@@ -128,7 +129,7 @@ public final class BrokerServer implements AutoCloseable {
         // delayed the accept of a new one by 1 to 7 s (measured during a flood of password guesses).
         EventLoopGroup acceptor = transport.newGroup(1, "broker-accept");
         try {
-            UserDirectory directory = UserDirectory.load(storage.users());
+            UserDirectory directory = new UserDirectory(storage.users(), config.get(USER_CACHE));
             PasswordHasher hasher = new PasswordHasher(hashing);
             JwtTokens tokens = new JwtTokens(config.get(JWT_SECRET), config.get(JWT_EXPIRY));
             BasicCredentialCache basicCache = new BasicCredentialCache();
