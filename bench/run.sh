@@ -94,11 +94,11 @@ start_broker() { # [tls]: the --secure instance, with the run's certificate
   if [[ ${1:-} == tls ]]; then name=broker-tls; port=$BROKER_TLS_PORT; tls=(--secure --certs "$CERTS"); fi
   [[ ${PROFILE:-0} == 1 ]] && jfr=("-XX:StartFlightRecording=filename=$WORK/$name.jfr,settings=profile")
   rm -rf "$WORK/$name-db"
-  # shellcheck disable=SC2086 # BROKER_JAVA_OPTS is a list of flags
+  # The launcher (bin/broker) runs the jar; its JAVA_OPTS are the flags measured (the README's, by default).
   # The load generator spreads up to 15,000 connections over 16 source addresses (~940 each, more while a
   # scenario's closed connections drain into the next): the per-address cap (1,000) is not what is measured.
-  BROKER_ADMIN_TOKEN=$ADMIN_TOKEN BROKER_JWT_SECRET=$JWT_SECRET \
-    java $BROKER_JAVA_OPTS "${jfr[@]}" -jar "$BROKER_JAR" --bind 127.0.0.1 --port "$port" "${tls[@]}" \
+  BROKER_ADMIN_TOKEN=$ADMIN_TOKEN BROKER_JWT_SECRET=$JWT_SECRET BROKER_JAR=$BROKER_JAR \
+    JAVA_OPTS="$BROKER_JAVA_OPTS ${jfr[*]}" "$ROOT/bin/broker" --bind 127.0.0.1 --port "$port" "${tls[@]}" \
     --db "$WORK/$name-db" --max_connections_per_ip 0 >>"$WORK/$name.log" 2>&1 &
   local pid=$!
   PIDS+=("$pid")

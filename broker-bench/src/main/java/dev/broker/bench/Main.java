@@ -25,6 +25,15 @@ public final class Main {
             System.out.print(dev.broker.bench.load.Report.render(java.nio.file.Path.of(rest[0])));
             return;
         }
+        if (mode.equals("fill")) {
+            try {
+                dev.broker.bench.fill.FillDatabase.run(rest, System.out);
+            } catch (IllegalArgumentException e) {
+                System.err.println("broker-bench: " + e.getMessage());
+                System.exit(2);
+            }
+            return;
+        }
         if (mode.equals("jmh")) {
             org.openjdk.jmh.Main.main(rest);
             return;

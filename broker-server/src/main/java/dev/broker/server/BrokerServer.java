@@ -33,6 +33,7 @@ import static dev.broker.server.config.Flags.SNAPSHOT_LINGER_MS;
 import static dev.broker.server.config.Flags.SSE_DRAIN_INTERVAL_MS;
 import static dev.broker.server.config.Flags.SSE_FAN_OUT_CHUNK;
 import static dev.broker.server.config.Flags.SSE_HISTORY_BUDGET_BYTES;
+import static dev.broker.server.config.Flags.USER_CACHE;
 
 import dev.broker.server.admin.AdminEndpoints;
 import dev.broker.server.admin.BackupEndpoint;
@@ -97,6 +98,7 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
@@ -177,11 +179,11 @@ public final class BrokerServer implements AutoCloseable {
         try {
             BasicCredentialCache basicCache = new BasicCredentialCache();
             // Every stored change of a user, made through this server or another sharing the store, reaches the
-            // directory, the credential cache and the streams. Subscribed before the users are loaded, so that no
+            // directory, the credential cache and the streams. Subscribed before the directory exists, so that no
             // change stored meanwhile is missed.
             UserChanges userChanges = new UserChanges(basicCache, group);
             userSubscription = storage.users().changes().subscribe(userChanges);
-            UserDirectory directory = UserDirectory.load(storage.users());
+            UserDirectory directory = new UserDirectory(storage.users(), config.get(USER_CACHE));
             SseHub hub = new SseHub(group, ByteBufAllocator.DEFAULT, storage.events(), sseSettings(config),
                     principal -> mayStream(directory, principal));
             userChanges.attach(directory, hub);
@@ -378,10 +380,16 @@ public final class BrokerServer implements AutoCloseable {
         return report;
     }
 
-    /** Whether the principal's user is still known and not revoked (a stream may open). */
+    /**
+     * Whether the principal may still stream: the operator always; a user unless the directory knows them revoked or
+     * gone. A user no longer cached (evicted since they authenticated) may: a revocation closes their stream anyway.
+     */
     private static boolean mayStream(UserDirectory directory, Principal principal) {
-        User user = directory.get(principal.username());
-        return user != null && !user.revoked();
+        if (principal.isOperator()) {
+            return true;
+        }
+        Optional<User> cached = directory.cached(principal.username());
+        return cached == null || cached.map(user -> !user.revoked()).orElse(false);
     }
 
     /** The connection caps from their flags: {@code --max_connections 0} derives the cap from the open-files limit. */

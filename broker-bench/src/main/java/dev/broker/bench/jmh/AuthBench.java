@@ -9,6 +9,8 @@ import dev.broker.server.auth.UserDirectory;
 import dev.broker.storage.User;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -51,7 +53,8 @@ public class AuthBench {
         hashing = Executors.newSingleThreadExecutor();
         PasswordHasher hasher = new PasswordHasher(hashing);
         tokens = new JwtTokens(SECRET, 3600);
-        UserDirectory users = new UserDirectory();
+        // Every user is in the cache, as on a server whose users fit --user_cache; the store knows no one else.
+        UserDirectory users = new UserDirectory(username -> CompletableFuture.completedFuture(Optional.empty()), 1000);
         users.put(new User("00000000-0000-0000-0000-000000000001", "ada", "acme", hasher.hash("s3cret"), false));
         authenticator = new Authenticator(tokens, users, hasher, new BasicCredentialCache());
         jwt = tokens.issue("ada", "acme");

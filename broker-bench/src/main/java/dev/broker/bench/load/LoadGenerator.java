@@ -14,6 +14,7 @@ public final class LoadGenerator {
               inserts    acknowledged publishes/s over C keep-alive connections
               reconnect  N subscribers drop and reconnect at once, without and with Last-Event-ID
               report F   the Broker/Nchan table of bench/run.sh's RESULT lines in file F
+              fill       fill a database through the storage API (--db DIR --users N --events N; see fill --help)
               jmh        run the JMH micro-benchmarks (the rest are JMH's own flags, e.g. -l, -f 1, SseFrames)
 
             target (all modes)

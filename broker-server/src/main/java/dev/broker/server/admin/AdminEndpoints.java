@@ -16,16 +16,19 @@ import dev.broker.storage.User;
 import dev.broker.storage.UserStore;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
 import java.io.IOException;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The user-management endpoints, gated by the admin token in the body: create, revoke, unrevoke, list, get.
- * Changes are durable before they are answered, then applied at once through {@link UserChanges} (the in-memory
- * {@link UserDirectory}; revoking also forgets the user's cached Basic credentials and closes their open streams),
- * as the store's change feed applies them on every other server sharing the store.
+ * Changes are durable before they are answered, then applied through {@link UserChanges} before the answer leaves
+ * (the {@link UserDirectory}'s cache, so the next request already sees them; revoking also forgets the user's cached
+ * Basic credentials and closes their open streams), as the store's change feed applies them on every other server
+ * sharing the store.
  */
 public final class AdminEndpoints {
 
@@ -36,6 +39,11 @@ public final class AdminEndpoints {
     private static final String USERNAME = "username";
     private static final String PASSWORD = "password";
     private static final String TENANT_NAME = "tenant_name";
+    private static final String LIMIT = "limit";
+    private static final String AFTER = "after";
+
+    /** Largest page of {@code list_users}, and its size when only {@code after} is given. */
+    public static final int MAX_LIST_LIMIT = 10_000;
 
     private final String adminToken;
     private final UserStore store;
@@ -79,8 +87,10 @@ public final class AdminEndpoints {
         if (!adminTokenAccepted(ctx, slot, token)) {
             return;
         }
-        if (directory.contains(username)) {
-            // Answer at once, without spending a hash; the store re-checks atomically below.
+        Optional<User> cached = directory.cached(username);
+        if (cached != null && cached.isPresent()) {
+            // Answer at once, without spending a hash (users are never deleted). The cache is no authority on a
+            // name being free: the store checks that atomically below.
             usernameTaken(ctx, slot);
             return;
         }
@@ -134,14 +144,29 @@ public final class AdminEndpoints {
         }, ctx.executor());
     }
 
+    /**
+     * Without {@code limit} and {@code after}: every user, streamed from the store page by page
+     * ({@link UserListStream}). With either: one page of at most {@code limit} users (default and largest
+     * {@link #MAX_LIST_LIMIT}) whose usernames come after {@code after}, in username order, built whole.
+     */
     public void listUsers(ChannelHandlerContext ctx, ApiRequest request) throws BadRequestException {
-        StringFields body = StringFields.parse(request.body(), Set.of(ADMIN_TOKEN));
+        StringFields body = StringFields.parse(request.body(), Set.of(ADMIN_TOKEN, AFTER), Set.of(LIMIT));
         String token = body.required(ADMIN_TOKEN);
+        String after = body.optional(AFTER);
+        Long limit = body.optionalInteger(LIMIT);
+        if (limit != null && (limit < 1 || limit > MAX_LIST_LIMIT)) {
+            throw new BadRequestException("field 'limit' must be 1.." + MAX_LIST_LIMIT);
+        }
         ResponseSlot slot = request.slot();
         if (!adminTokenAccepted(ctx, slot, token)) {
             return;
         }
-        store.list().whenCompleteAsync((users, failure) -> {
+        if (limit == null && after == null) {
+            UserListStream.start(ctx, slot, store, HttpVersion.HTTP_1_0.equals(request.http().protocolVersion()));
+            return;
+        }
+        int pageSize = limit == null ? MAX_LIST_LIMIT : limit.intValue();
+        store.list(after, pageSize).whenCompleteAsync((users, failure) -> {
             if (failure != null) {
                 Replies.failed(ctx, slot, "list_users", failure);
                 return;
@@ -190,7 +215,7 @@ public final class AdminEndpoints {
     }
 
     /** {@code {"id", "username", "tenant_name", "revoked", "password": "***"}}: the password hash never leaves. */
-    private static void writeUser(JsonGenerator g, User user) throws IOException {
+    static void writeUser(JsonGenerator g, User user) throws IOException {
         g.writeStartObject();
         g.writeStringField("id", user.id());
         g.writeStringField("username", user.username());

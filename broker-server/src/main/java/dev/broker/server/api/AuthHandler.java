@@ -9,6 +9,7 @@ import dev.broker.server.auth.TooManyAttemptsException;
 import dev.broker.server.http.ClientAddress;
 import dev.broker.server.http.HttpResponses;
 import dev.broker.server.http.ResponseSlot;
+import dev.broker.storage.StorageException;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -25,8 +26,9 @@ import java.util.concurrent.CompletionException;
  * operator in that tenant, {@link Principal#operatorIn}). For a user's route: answers {@code 401} itself (with
  * {@code WWW-Authenticate}), and for a Basic credential that would need hashing {@code 429} with
  * {@code Retry-After} when its username or client address failed too often lately, or {@code 503} with
- * {@code Retry-After: 1} when too many password checks wait already; passes the request on, marked with its
- * {@link Principal}, otherwise. A credential that needs hashing is verified off the event loop and the request
+ * {@code Retry-After: 1} when too many password checks wait already, and {@code 503}/{@code 500} when the user
+ * cannot be read from the store; passes the request on, marked with its {@link Principal}, otherwise. A credential
+ * that needs hashing, or a user not in the directory's cache, is checked off the event loop and the request
  * continues on the channel's own executor.
  */
 @Sharable
@@ -125,6 +127,11 @@ public final class AuthHandler extends SimpleChannelInboundHandler<ApiRequest> {
             failures.record(refused.kind());
         }
         if (Replies.passwordChecksRefused(ctx, slot, cause)) {
+            return;
+        }
+        if (cause instanceof StorageException) {
+            // The user could not be read: the credential may be fine, so not a 401 (a client would drop it).
+            Replies.failed(ctx, slot, "authentication", cause);
             return;
         }
         String reason = cause instanceof AuthenticationException ? cause.getMessage() : "authentication failed";

@@ -13,7 +13,9 @@ import dev.broker.server.http.ResponseSlot;
 import dev.broker.storage.User;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * {@code POST /login} (password to JWT) and {@code GET /verify} (who is this credential?). A login whose username or
@@ -21,6 +23,8 @@ import java.util.Set;
  * queue full a {@code 503} with {@code Retry-After: 1}, both without hashing; only wrong passwords count as failures.
  */
 public final class SessionEndpoints {
+
+    private static final Optional<User> NO_MATCH = Optional.empty();
 
     private final UserDirectory directory;
     private final PasswordHasher hasher;
@@ -55,25 +59,29 @@ public final class SessionEndpoints {
             Replies.passwordChecksRefused(ctx, slot, e);
             return;
         }
-        User known = directory.get(username);
-        hasher.verifyAsync(password, known == null ? null : known.passwordHash(), attempt.lane())
-                .whenCompleteAsync((ok, failure) -> answer(ctx, slot, username, attempt, ok, failure), ctx.executor());
+        directory.find(username)
+                .thenCompose(known -> hasher.verifyAsync(password, known.map(User::passwordHash).orElse(null),
+                        attempt.lane()))
+                // Read again (from the cache, as a rule): a revoke may have landed while hashing.
+                .thenCompose(ok -> ok ? directory.find(username) : CompletableFuture.completedFuture(NO_MATCH))
+                .whenCompleteAsync((user, failure) -> answer(ctx, slot, attempt, user, failure), ctx.executor());
     }
 
-    private void answer(ChannelHandlerContext ctx, ResponseSlot slot, String username, AuthThrottle.Attempt attempt,
-                        Boolean ok, Throwable failure) {
+    /** @param match the user whose password matched, or empty */
+    private void answer(ChannelHandlerContext ctx, ResponseSlot slot, AuthThrottle.Attempt attempt,
+                        Optional<User> match, Throwable failure) {
         if (failure != null) {
             attempt.abandoned();
             Replies.failed(ctx, slot, "login", failure);
             return;
         }
-        User user = directory.get(username); // read again: a revoke may have landed while hashing
-        if (ok && user != null) {
+        User user = match.orElse(null);
+        if (user != null) {
             attempt.succeeded(); // the password was right, even for a revoked user
         } else {
             attempt.failed();
         }
-        if (!ok || user == null) {
+        if (user == null) {
             failures.record(AuthFailures.Kind.BAD_PASSWORD);
             HttpResponses.error(ctx, slot, HttpResponseStatus.UNAUTHORIZED, "wrong username or password");
         } else if (user.revoked()) {

@@ -10,20 +10,29 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The string fields of a JSON object body. Fields an endpoint does not ask for are skipped whatever their type;
- * asked-for fields must be strings and appear at most once.
+ * The string (and, where asked, integer) fields of a JSON object body. Fields an endpoint does not ask for are
+ * skipped whatever their type; asked-for fields must be of their type and appear at most once.
  */
 public final class StringFields {
 
     private final Map<String, String> values;
+    private final Map<String, Long> integers;
 
-    private StringFields(Map<String, String> values) {
+    private StringFields(Map<String, String> values, Map<String, Long> integers) {
         this.values = values;
+        this.integers = integers;
     }
 
     /** Parses {@code body} as one JSON object, keeping the named fields. */
     public static StringFields parse(ByteBuf body, Set<String> wanted) throws BadRequestException {
+        return parse(body, wanted, Set.of());
+    }
+
+    /** Parses {@code body} as one JSON object, keeping the named string fields and the named integer fields. */
+    public static StringFields parse(ByteBuf body, Set<String> wanted, Set<String> wantedIntegers)
+            throws BadRequestException {
         Map<String, String> values = new HashMap<>();
+        Map<String, Long> integers = new HashMap<>();
         try (JsonParser parser = JsonBody.parser(body)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 throw new BadRequestException("body must be a JSON object");
@@ -31,6 +40,19 @@ public final class StringFields {
             while (parser.nextToken() == JsonToken.FIELD_NAME) {
                 String name = parser.currentName();
                 JsonToken value = parser.nextToken();
+                if (wantedIntegers.contains(name)) {
+                    if (value != JsonToken.VALUE_NUMBER_INT) {
+                        throw new BadRequestException("field '" + name + "' must be an integer");
+                    }
+                    JsonParser.NumberType type = parser.getNumberType();
+                    if (type != JsonParser.NumberType.INT && type != JsonParser.NumberType.LONG) {
+                        throw new BadRequestException("field '" + name + "' is out of range");
+                    }
+                    if (integers.put(name, parser.getLongValue()) != null) {
+                        throw new BadRequestException("field '" + name + "' appears twice");
+                    }
+                    continue;
+                }
                 if (!wanted.contains(name)) {
                     parser.skipChildren();
                     continue;
@@ -48,7 +70,7 @@ public final class StringFields {
         } catch (IOException e) {
             throw new BadRequestException("invalid JSON");
         }
-        return new StringFields(values);
+        return new StringFields(values, integers);
     }
 
     /** Fails unless the parser, having closed the root object, finds nothing after it. */
@@ -68,6 +90,16 @@ public final class StringFields {
             throw new BadRequestException("missing field '" + name + "'");
         }
         return value;
+    }
+
+    /** The string field's value, or null when it is missing. */
+    public String optional(String name) {
+        return values.get(name);
+    }
+
+    /** The integer field's value, or null when it is missing. */
+    public Long optionalInteger(String name) {
+        return integers.get(name);
     }
 
     /** The field's value, which must also be non-empty. */

@@ -5,13 +5,16 @@ import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Turns a credential into a {@link Principal}: a Bearer JWT (verified in place: an HMAC is cheap) or HTTP Basic
  * (an Argon2 verification on the hashing threads the first time, then the {@link BasicCredentialCache}). The user
- * must exist and not be revoked. A failure completes the future with an {@link AuthenticationException}; a Basic
+ * must exist and not be revoked, as the {@link UserDirectory} says: a user in its cache is checked in place (the
+ * returned future is already complete), any other is read from the store and the future completes on the store's
+ * thread. A store that cannot read fails the future with its exception. A failure completes the future with an {@link AuthenticationException}; a Basic
  * credential that would need hashing while its username or client address failed too often lately completes it
  * with {@link TooManyAttemptsException} (nothing is hashed), and one that finds the hashing queue full with
  * {@link HashingBusyException}. Concurrent requests with the same uncached Basic credential share one verification.
@@ -56,7 +59,7 @@ public final class Authenticator {
             if (authorization != null) {
                 String value = authorization.trim();
                 if (startsWithIgnoreCase(value, "Bearer ")) {
-                    return CompletableFuture.completedFuture(bearer(value.substring(7).trim()));
+                    return bearer(value.substring(7).trim());
                 }
                 if (startsWithIgnoreCase(value, "Basic ")) {
                     return basic(value, client);
@@ -64,7 +67,7 @@ public final class Authenticator {
                 throw new AuthenticationException(AuthFailures.Kind.MALFORMED, "unsupported authorization scheme");
             }
             if (accessToken != null) {
-                return CompletableFuture.completedFuture(bearer(accessToken));
+                return bearer(accessToken);
             }
             throw new AuthenticationException(AuthFailures.Kind.MISSING, "missing credentials");
         } catch (AuthenticationException | TooManyAttemptsException e) {
@@ -72,7 +75,7 @@ public final class Authenticator {
         }
     }
 
-    private Principal bearer(String token) {
+    private CompletableFuture<Principal> bearer(String token) {
         return principalOf(tokens.verify(token));
     }
 
@@ -80,7 +83,7 @@ public final class Authenticator {
         ByteBuffer key = BasicCredentialCache.keyOf(header);
         String cached = basicCache.lookup(key);
         if (cached != null) {
-            return CompletableFuture.completedFuture(principalOf(cached));
+            return principalOf(cached);
         }
         String decoded;
         try {
@@ -97,7 +100,7 @@ public final class Authenticator {
         CompletableFuture<String> mine = new CompletableFuture<>();
         CompletableFuture<String> underWay = verifying.putIfAbsent(key, mine);
         if (underWay != null) {
-            return underWay.thenApply(this::principalOf);
+            return underWay.thenCompose(this::principalOf);
         }
         AuthThrottle.Attempt attempt;
         try {
@@ -107,8 +110,9 @@ public final class Authenticator {
             mine.completeExceptionally(e);
             throw e;
         }
-        User user = users.get(username);
-        hasher.verifyAsync(password, user == null ? null : user.passwordHash(), attempt.lane())
+        users.find(username)
+                .thenCompose(user -> hasher.verifyAsync(password, user.map(User::passwordHash).orElse(null),
+                        attempt.lane()))
                 .whenComplete((ok, failure) -> {
                     if (failure != null) {
                         attempt.abandoned();
@@ -126,15 +130,30 @@ public final class Authenticator {
                         mine.complete(username);
                     }
                 });
-        return mine.thenApply(this::principalOf);
+        return mine.thenCompose(this::principalOf);
     }
 
-    /** The principal of a known, unrevoked user, read from memory at the moment of the request. */
-    private Principal principalOf(String username) {
-        User user = users.get(username);
-        if (user == null) {
+    /**
+     * The principal of a known, unrevoked user as the directory has it at the moment of the request: in place when
+     * the user is cached (the hot path: a JWT on every insert), else once the store has answered.
+     */
+    private CompletableFuture<Principal> principalOf(String username) {
+        Optional<User> cached = users.cached(username);
+        if (cached != null) {
+            try {
+                return CompletableFuture.completedFuture(principalOf(cached));
+            } catch (AuthenticationException e) {
+                return CompletableFuture.failedFuture(e);
+            }
+        }
+        return users.find(username).thenApply(Authenticator::principalOf);
+    }
+
+    private static Principal principalOf(Optional<User> known) {
+        if (known.isEmpty()) {
             throw new AuthenticationException(AuthFailures.Kind.UNKNOWN_USER, "unknown user");
         }
+        User user = known.get();
         if (user.revoked()) {
             throw new AuthenticationException(AuthFailures.Kind.REVOKED, "user is revoked");
         }

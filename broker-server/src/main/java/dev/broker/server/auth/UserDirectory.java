@@ -1,38 +1,88 @@
 package dev.broker.server.auth;
 
+import com.github.benmanes.caffeine.cache.AsyncLoadingCache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
 import dev.broker.storage.User;
 import dev.broker.storage.UserStore;
-import java.util.concurrent.ConcurrentHashMap;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 
 /**
- * Every user, in memory, so that authenticating a request (is the user known? revoked?) never waits for the disk
- * and never blocks an event loop. Loaded once at start-up; updated after each durable change made through this
- * server.
+ * The users that requests authenticate as, read from the {@link UserStore} through a bounded cache, so that a server
+ * with a million users neither loads them all at start nor holds them all in memory.
+ *
+ * <p>A user in the cache costs a map lookup ({@link #cached}); a miss reads the store ({@link #find}), off the event
+ * loop, and concurrent misses for one username share the read. Known users stay until the cache needs the room
+ * (Caffeine's W-TinyLFU keeps the frequently used ones, so a scan of one-off usernames does not push them out).
+ * Unknown usernames are cached as unknown for {@link #UNKNOWN_TTL} only, so that a user created on another server
+ * is found soon even if its change never reaches this one; the paths that look up a username an anonymous client
+ * chose (login, HTTP Basic) pass the {@link AuthThrottle} first, so such lookups cannot flood the store.
+ *
+ * <p>{@link #put} records a stored change (made here or, through the store's change feed, elsewhere): it replaces
+ * whatever the cache holds for the username, a read still under way included, so that a revocation is in force for
+ * the next request.
  */
 public final class UserDirectory {
 
-    private final ConcurrentHashMap<String, User> byUsername = new ConcurrentHashMap<>();
+    /** How long an unknown username is remembered as unknown. */
+    static final Duration UNKNOWN_TTL = Duration.ofSeconds(5);
 
-    /** Loads every stored user; blocks, so call it at start-up only. */
-    public static UserDirectory load(UserStore store) {
-        UserDirectory directory = new UserDirectory();
-        for (User user : store.list().join()) {
-            directory.put(user);
-        }
-        return directory;
+    private final AsyncLoadingCache<String, Optional<User>> cache;
+
+    /** Reads users from {@code store}, holding at most {@code maxUsers} of them (known or not). */
+    public UserDirectory(UserStore store, long maxUsers) {
+        this(store::find, maxUsers);
     }
 
-    /** The user, or null. */
-    public User get(String username) {
-        return byUsername.get(username);
+    /** Reads users with {@code find} (a store's), holding at most {@code maxUsers} of them (known or not). */
+    public UserDirectory(Function<String, CompletableFuture<Optional<User>>> find, long maxUsers) {
+        this.cache = Caffeine.newBuilder()
+                .maximumSize(maxUsers)
+                .expireAfter(new KnownStayUnknownExpire())
+                .buildAsync((username, executor) -> find.apply(username));
     }
 
-    public boolean contains(String username) {
-        return byUsername.containsKey(username);
+    /**
+     * The user if the cache holds the answer now: the user, {@link Optional#empty()} when known to be unknown, or
+     * null when only {@link #find} can tell. Never waits.
+     */
+    public Optional<User> cached(String username) {
+        return cache.synchronous().getIfPresent(username);
     }
 
-    /** Records a user after its creation or change was stored. */
+    /**
+     * The user, or empty when the username is unknown: from the cache (an already completed future), or read from
+     * the store (the future completes on the store's thread; continue on your own). Fails with the store's
+     * exception when it cannot read.
+     */
+    public CompletableFuture<Optional<User>> find(String username) {
+        return cache.get(username);
+    }
+
+    /** Records a user whose creation or change was stored; in force for every lookup from now on. */
     public void put(User user) {
-        byUsername.put(user.username(), user);
+        cache.put(user.username(), CompletableFuture.completedFuture(Optional.of(user)));
+    }
+
+    /** Known users stay (until evicted for room); unknown usernames are forgotten after {@link #UNKNOWN_TTL}. */
+    private static final class KnownStayUnknownExpire implements Expiry<String, Optional<User>> {
+
+        @Override
+        public long expireAfterCreate(String username, Optional<User> user, long currentTime) {
+            return user.isPresent() ? Long.MAX_VALUE : UNKNOWN_TTL.toNanos();
+        }
+
+        @Override
+        public long expireAfterUpdate(String username, Optional<User> user, long currentTime, long currentDuration) {
+            return expireAfterCreate(username, user, currentTime);
+        }
+
+        @Override
+        public long expireAfterRead(String username, Optional<User> user, long currentTime, long currentDuration) {
+            return currentDuration;
+        }
     }
 }

@@ -227,6 +227,14 @@ public final class Flags {
                     .meaning("write one line per request (method, route path without query string, status, duration,"
                             + " bytes, client address) to FILE, or to the log with -; off when unset"));
 
+    // --- users: the bounded cache that authentication reads users through.
+
+    public static final Flag<Integer> USER_CACHE = declare(
+            Flag.integer("user_cache", "USERS", 1, 100_000_000)
+                    .defaultValue(100_000)
+                    .meaning("users held in memory for authentication (about 0.5 KB each); others are read from the"
+                            + " store when they next authenticate"));
+
     // --- advanced: the SSE fan-out and its snapshot caches. The defaults are what the benchmarks were run with.
 
     public static final Flag<Integer> SSE_DRAIN_INTERVAL_MS = declare(

@@ -27,7 +27,8 @@ import java.util.ArrayDeque;
  * being written, which follows its head; and the connection's last words (the exception handler's), which answer
  * the oldest request not yet answered, or go out at once when none is under way.
  *
- * <p><b>What runs concurrently.</b> Only well-formed {@code POST}s overlap, up to {@link #MAX_IN_FLIGHT} per
+ * <p><b>What runs concurrently.</b> Only well-formed {@code POST}s overlap (but {@code /list_users}, whose answer
+ * may be streamed), up to {@link #MAX_IN_FLIGHT} per
  * connection. Every other request (a {@code GET}, which may turn the connection into an SSE stream and remove this
  * handler; a preflight; a malformed or oversized request, which ends the connection) waits until every request
  * before it is answered, and nothing after it is dispatched until it is answered. Requests that cannot be dispatched
@@ -108,10 +109,25 @@ public final class RequestSequencer extends ChannelDuplexHandler {
         }
     }
 
-    /** A request that may overlap with others: nothing it leads to can turn the connection into a stream or end it. */
+    /**
+     * A request that may overlap with others: nothing it leads to can turn the connection into a stream or end it,
+     * and its response is complete in one message.
+     */
     private static boolean concurrent(FullHttpRequest request) {
-        return request.decoderResult().isSuccess() && HttpMethod.POST.equals(request.method());
+        return request.decoderResult().isSuccess() && HttpMethod.POST.equals(request.method())
+                && !mayStreamItsResponse(request.uri());
     }
+
+    /**
+     * {@code POST /list_users} may answer with a streamed body (every user, page by page), whose chunks carry no slot
+     * and so must be the oldest request's: it runs alone, like a {@code GET}.
+     */
+    private static boolean mayStreamItsResponse(String uri) {
+        return uri.startsWith(STREAMED_PATH)
+                && (uri.length() == STREAMED_PATH.length() || uri.charAt(STREAMED_PATH.length()) == '?');
+    }
+
+    private static final String STREAMED_PATH = "/list_users";
 
     private boolean mayDispatch(FullHttpRequest request) {
         long inFlightNow = next - head;

@@ -21,6 +21,7 @@ import dev.broker.server.http.HttpResponses;
 import dev.broker.server.http.InFlightRequests;
 import dev.broker.server.http.RequestSequencer;
 import dev.broker.server.testing.HttpResult;
+import dev.broker.storage.StorageUnavailableException;
 import dev.broker.storage.User;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -30,9 +31,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Base64;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -52,7 +56,10 @@ class AuthHandlerTest {
     private final Queue<Runnable> hashing = new ArrayDeque<>();
     private final PasswordHasher hasher = new PasswordHasher(hashing::add);
     private final JwtTokens tokens = new JwtTokens("test secret", 3600);
-    private final UserDirectory users = new UserDirectory();
+    /** The store's reads, answered by hand: a user not in the directory's cache waits here until the test answers. */
+    private final Map<String, CompletableFuture<Optional<User>>> storeReads = new HashMap<>();
+    private final UserDirectory users = new UserDirectory(
+            username -> storeReads.computeIfAbsent(username, u -> new CompletableFuture<>()), 100);
     private EmbeddedChannel channel;
 
     @BeforeEach
@@ -76,6 +83,7 @@ class AuthHandlerTest {
     @AfterEach
     void tearDown() {
         assertTrue(hashing.isEmpty(), "every verification was run");
+        assertTrue(storeReads.values().stream().allMatch(CompletableFuture::isDone), "every store read was answered");
         assertFalse(channel.finishAndReleaseAll(), "nothing left unread in the channel");
     }
 
@@ -257,5 +265,43 @@ class AuthHandlerTest {
             endpoints.put(route, (ctx, request) -> HttpResponses.object(ctx, request.slot(), g -> { }));
         }
         return endpoints;
+    }
+
+    @Test
+    void readsAUserMissingFromTheCacheFromTheStoreThenContinuesOnTheLoop() {
+        User bob = new User("3", "bob", "acme", hasher.hash(PASSWORD), false);
+        FullHttpRequest request = withAuthorization(request(HttpMethod.GET, "/verify"),
+                "Bearer " + tokens.issue("bob", "acme"));
+
+        channel.writeInbound(request);
+        assertTrue(channel.outboundMessages().isEmpty(), "nothing is answered while the store reads the user");
+        assertEquals(1, request.refCnt(), "the request waits, held");
+        storeReads.get("bob").complete(Optional.of(bob));
+        channel.runPendingTasks();
+
+        assertEquals("bob@acme", caller(response(channel)));
+        assertEquals(Optional.of(bob), users.cached("bob"), "the user read is cached for the next request");
+    }
+
+    @Test
+    void refusesAUsernameTheStoreDoesNotKnowAndAnswers503WhenItCannotRead() {
+        FullHttpRequest unknown = withAuthorization(request(HttpMethod.GET, "/verify"),
+                "Bearer " + tokens.issue("ghost", "acme"));
+        FullHttpRequest unreadable = withAuthorization(request(HttpMethod.GET, "/verify"),
+                "Bearer " + tokens.issue("carol", "acme"));
+
+        channel.writeInbound(unknown);
+        storeReads.get("ghost").complete(Optional.empty());
+        channel.runPendingTasks();
+        assertEquals("unknown user", assertError(401, response(channel)));
+
+        channel.writeInbound(unreadable);
+        storeReads.get("carol").completeExceptionally(new StorageUnavailableException("disk gone", null));
+        channel.runPendingTasks();
+        assertError(503, response(channel), "a store that cannot read is no reason to drop the credential");
+        assertEquals(null, users.cached("carol"), "a failed read is not cached");
+        for (FullHttpRequest request : List.of(unknown, unreadable)) {
+            assertEquals(0, request.refCnt());
+        }
     }
 }

@@ -23,7 +23,7 @@ class CredentialsFuzzTest {
     /** Hashing on the caller's thread keeps each input deterministic. */
     private static final PasswordHasher HASHER = new PasswordHasher(Runnable::run);
     private static final Authenticator AUTHENTICATOR = new Authenticator(TOKENS,
-            UserDirectory.load(new OneUserStore(new User("1", "ada", "acme", HASHER.hash("s3cret"), false))),
+            new UserDirectory(new OneUserStore(new User("1", "ada", "acme", HASHER.hash("s3cret"), false)), 100),
             HASHER, new BasicCredentialCache());
 
     @FuzzTest(maxDuration = "60s")

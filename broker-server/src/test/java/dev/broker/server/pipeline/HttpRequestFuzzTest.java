@@ -82,7 +82,7 @@ class HttpRequestFuzzTest {
 
     private static BrokerChannelInitializer initializer() {
         User ada = new User("1", "ada", "acme", HASHER.hash(PASSWORD), false);
-        Authenticator authenticator = new Authenticator(TOKENS, UserDirectory.load(new OneUserStore(ada)), HASHER,
+        Authenticator authenticator = new Authenticator(TOKENS, new UserDirectory(new OneUserStore(ada), 100), HASHER,
                 new BasicCredentialCache());
         Map<Route, Endpoint> endpoints = new EnumMap<>(Route.class);
         // The body parsers every admin and session endpoint starts with, then a plain 200.

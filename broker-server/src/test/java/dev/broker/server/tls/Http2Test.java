@@ -276,4 +276,28 @@ class Http2Test {
             }
         }
     }
+
+    @Test
+    void listUsersStreamsInDataFramesTheSameBytesAsOverHttp11() {
+        broker.close();
+        try (dev.broker.storage.rocksdb.RocksStorage storage =
+                     dev.broker.storage.rocksdb.RocksStorage.open(dir.resolve("db"))) {
+            java.util.concurrent.CompletableFuture.allOf(java.util.stream.IntStream.range(0, 1_200)
+                    .mapToObj(i -> storage.users().create(new dev.broker.storage.User("id" + i, "user" + i, "t",
+                            "hash", false)))
+                    .toArray(java.util.concurrent.CompletableFuture[]::new)).join();
+        }
+        broker = new SecureBroker(dir, pki.trustingCa(), UnaryOperator.identity());
+        String body = "{\"admin_token\":\"" + dev.broker.server.testing.TestBroker.ADMIN_TOKEN + "\"}";
+
+        HttpResponse<String> overH2 = broker.post(broker.http2(), "/list_users", body);
+        HttpResponse<String> overH1 = broker.post(broker.client(HttpClient.Version.HTTP_1_1), "/list_users", body);
+
+        assertEquals(HttpClient.Version.HTTP_2, overH2.version());
+        assertEquals(200, overH2.statusCode(), overH2.body());
+        assertFalse(overH2.headers().firstValue("transfer-encoding").isPresent(), "no HTTP/1.1 framing in HTTP/2");
+        assertEquals(overH1.body(), overH2.body());
+        assertEquals(1_201, overH2.body().split("\"password\":\"\\*\\*\\*\"", -1).length - 1,
+                "ada and the 1,200 stored users, across three pages of the stream");
+    }
 }
