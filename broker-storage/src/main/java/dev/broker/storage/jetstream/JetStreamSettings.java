@@ -43,6 +43,19 @@ public record JetStreamSettings(List<String> servers, int replicas, String prefi
         return new JetStreamSettings(List.of(server), replicas, prefix, null, null);
     }
 
+    /** A user and password in a URL: {@code nats://user:pw@host} (user info ends at the last '@' before the host). */
+    private static final Pattern USER_INFO = Pattern.compile("(://)[^/\\s,]*@");
+
+    /** The server URLs for messages and logs, a user and password in them shown as {@code ***}. */
+    public String serversForDisplay() {
+        return masked(String.join(",", servers));
+    }
+
+    /** The text with every URL's user and password shown as {@code ***}: for messages that may quote a URL. */
+    public static String masked(String text) {
+        return text == null ? null : USER_INFO.matcher(text).replaceAll("$1***@");
+    }
+
     /** The events stream: {@code <prefix>_events}. */
     String streamName() {
         return prefix + "_events";

@@ -180,8 +180,8 @@ public final class JetStreamStorage implements Storage {
         try {
             connection = Nats.connect(options(settings));
         } catch (IOException e) {
-            throw new StorageException("open: cannot connect to NATS at " + settings.servers() + ": " + e.getMessage(),
-                    e);
+            throw new StorageException("open: cannot connect to NATS at " + settings.serversForDisplay() + ": "
+                    + JetStreamSettings.masked(e.getMessage()), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StorageException("open: interrupted while connecting to NATS", e);

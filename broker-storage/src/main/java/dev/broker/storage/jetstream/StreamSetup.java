@@ -70,7 +70,8 @@ final class StreamSetup {
                 // No responders or a timeout.
                 if (System.nanoTime() > deadline) {
                     throw new StorageException("open: JetStream does not answer at " + settings.servers()
-                            + " (is JetStream enabled, and a majority of the cluster up?): " + e.getMessage(), e);
+                            + " (is JetStream enabled, and a majority of the cluster up?): "
+                            + JetStreamSettings.masked(e.getMessage()), e);
                 }
                 try {
                     Thread.sleep(RETRY_WAIT.toMillis());
