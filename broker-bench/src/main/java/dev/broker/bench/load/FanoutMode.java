@@ -41,7 +41,9 @@ final class FanoutMode extends Scenario {
         int pubConns = options.integer("pub-conns", 16);
         int depth = options.integer("pipeline", 4);
         String event = options.string("event", "tick");
+        int peerPid = options.integer("peer-pid", 0);
         options.rejectUnknown();
+        ProcStats peer = peerPid > 0 ? new ProcStats(peerPid) : null;
 
         long warmEvents = Math.round(warmup * rate);
         long measuredEvents = Math.max(1, Math.round(duration * rate));
@@ -125,6 +127,7 @@ final class FanoutMode extends Scenario {
             long measureStart = startNanos + (long) (warmEvents / rate * 1e9);
             sleepUntil(measureStart);
             ProcStats.Sample before = serverSample();
+            ProcStats.Sample peerBefore = peer == null ? null : peer.sample();
             MachineStats.Sample machineBefore = MachineStats.sample();
             ProcStats.Sample clientMeasureStart = self.sample();
             long unsent = 0;
@@ -148,6 +151,7 @@ final class FanoutMode extends Scenario {
                 Thread.sleep(20);
             }
             ProcStats.Sample after = serverSample();
+            ProcStats.Sample peerAfter = peer == null ? null : peer.sample();
             ProcStats.Sample clientAfter = self.sample();
             MachineStats.Sample machineAfter = MachineStats.sample();
             publishers.loop().submit(publishers::close).get();
@@ -182,6 +186,11 @@ final class FanoutMode extends Scenario {
                     .latencies("ack", ackLatency)
                     .put("frames_per_read", reads == 0 ? 0.0 : (double) events / reads);
             putServerCpu(result, before, after, deliveries, "deliveries");
+            if (peer != null) { // a second server (e.g. the other edge of a cluster), over the same window
+                double wall = (peerAfter.nanoTime() - peerBefore.nanoTime()) / 1e9;
+                result.put("peer_cpu_s", peerAfter.cpuSince(peerBefore))
+                        .put("peer_cores", wall > 0 ? peerAfter.cpuSince(peerBefore) / wall : 0.0);
+            }
             putClientCpu(result, clientMeasureStart, clientAfter);
             putMachine(result, machineBefore, machineAfter, before, after, clientMeasureStart, clientAfter);
             client.dropAll(subscribers);

@@ -58,9 +58,19 @@ public final class LoadClient implements AutoCloseable {
     private final AtomicInteger nextSource = new AtomicInteger();
     private final ClientTls tls;
     private final H2Connections h2;
+    private final List<InetSocketAddress> subscriberAddresses;
 
     public LoadClient(Target target, int threads, int sourceAddresses) {
+        this(target, threads, sourceAddresses, List.of());
+    }
+
+    /**
+     * @param subscriberAddresses servers that subscribers connect to, round-robin by subscriber index (e.g. two
+     *                            edges of one cluster); empty: the target's address. Publishers use the target's.
+     */
+    public LoadClient(Target target, int threads, int sourceAddresses, List<InetSocketAddress> subscriberAddresses) {
         this.target = target;
+        this.subscriberAddresses = subscriberAddresses.isEmpty() ? List.of(target.address()) : List.copyOf(subscriberAddresses);
         this.epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.channelClass = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
@@ -124,7 +134,7 @@ public final class LoadClient implements AutoCloseable {
     }
 
     /** One subscriber's channel: a connection of its own, or a stream of a shared HTTP/2 connection. */
-    private Promise<Channel> openSubscriber(SseHandler handler) {
+    private Promise<Channel> openSubscriber(Subscriber subscriber, SseHandler handler) {
         if (h2 != null) {
             return h2.openStream(new ChannelInitializer<Channel>() {
                 @Override
@@ -134,7 +144,8 @@ public final class LoadClient implements AutoCloseable {
             });
         }
         Promise<Channel> opened = ImmediateEventExecutor.INSTANCE.newPromise();
-        ChannelFuture connect = connect(bootstrap(subscriberLoops).handler(secured(handler, true)));
+        InetSocketAddress server = subscriberAddresses.get(subscriber.index() % subscriberAddresses.size());
+        ChannelFuture connect = connect(bootstrap(subscriberLoops).handler(secured(handler, true)), server);
         connect.addListener(f -> {
             if (f.isSuccess()) {
                 opened.trySuccess(connect.channel());
@@ -146,11 +157,15 @@ public final class LoadClient implements AutoCloseable {
     }
 
     ChannelFuture connect(Bootstrap bootstrap) {
+        return connect(bootstrap, target.address());
+    }
+
+    private ChannelFuture connect(Bootstrap bootstrap, InetSocketAddress server) {
         if (sources.isEmpty()) {
-            return bootstrap.connect(target.address());
+            return bootstrap.connect(server);
         }
         InetAddress source = sources.get(Math.floorMod(nextSource.getAndIncrement(), sources.size()));
-        return bootstrap.connect(target.address(), new InetSocketAddress(source, 0));
+        return bootstrap.connect(server, new InetSocketAddress(source, 0));
     }
 
     /** The outcome of opening many subscribers. */
@@ -185,7 +200,7 @@ public final class LoadClient implements AutoCloseable {
             }
             subscriber.dropping = false;
             SseHandler handler = new SseHandler(subscriber, listener, request.apply(subscriber));
-            Promise<Channel> connect = openSubscriber(handler);
+            Promise<Channel> connect = openSubscriber(subscriber, handler);
             connect.addListener(f -> {
                 if (!f.isSuccess()) {
                     handler.opened.completeExceptionally(f.cause());

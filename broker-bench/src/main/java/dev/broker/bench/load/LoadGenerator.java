@@ -28,6 +28,8 @@ public final class LoadGenerator {
               --source-addresses N       spread connections over 127.0.0.2..N+1 (16)
               --connect-parallel N       connection attempts in flight at once (1000)
               --label NAME               tag for the RESULT line
+              --sub-urls URL,URL         spread subscribers round-robin over these servers (e.g. two edges of one
+                                         cluster); user, login and publishers stay on --url
 
             TLS (with an https:// URL; OpenSSL via netty-tcnative, TLS 1.3 only, sessions resumed on reconnect)
               --ca FILE                  PEM certificate to trust (the server's self-signed one); unset: trust any
@@ -36,6 +38,7 @@ public final class LoadGenerator {
               --h2-streams-per-conn N    subscribers as HTTP/2 streams, N per connection (0: HTTP/1.1, one each)
 
             fanout     --subs 100 --rate 10 --duration 10 --warmup 2 --size 100 --drain 10 --pub-conns 16 --pipeline 4
+                       --peer-pid PID (a second server's CPU over the measured phase: peer_cpu_s, peer_cores)
             idle       --conns 100 --hold 10 --settle 2
             inserts    --conns 64 --pipeline 1 --duration 10 --warmup 2 --size 100 --names 100
             reconnect  --subs 100 --names 100 --missed 10 --timeout 60

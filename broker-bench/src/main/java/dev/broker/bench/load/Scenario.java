@@ -1,6 +1,8 @@
 package dev.broker.bench.load;
 
 import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
 import java.time.LocalTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -20,6 +22,7 @@ abstract class Scenario {
     final PrintStream progress;
     final int threads;
     final int sourceAddresses;
+    final List<InetSocketAddress> subscriberAddresses;
 
     Scenario(Options options, PrintStream progress) {
         this.options = options;
@@ -31,6 +34,31 @@ abstract class Scenario {
         this.label = options.string("label", "");
         this.threads = options.integer("threads", 1);
         this.sourceAddresses = options.integer("source-addresses", 16);
+        this.subscriberAddresses = subscriberAddresses(options.string("sub-urls", null), target);
+    }
+
+    /** {@code --sub-urls}: other servers of the same cluster (same scheme, loopback) that subscribers are spread over. */
+    private static List<InetSocketAddress> subscriberAddresses(String urls, Target target) {
+        if (urls == null || urls.isBlank()) {
+            return List.of();
+        }
+        if (target.tls() != null && target.tls().h2Streams() > 0) {
+            throw new IllegalArgumentException("--sub-urls works with one connection per subscriber, not with --h2-streams-per-conn");
+        }
+        List<InetSocketAddress> addresses = new ArrayList<>();
+        for (String url : urls.split(",")) {
+            URI uri = URI.create(url.trim());
+            String scheme = target.tls() == null ? "http" : "https";
+            if (!scheme.equals(uri.getScheme()) || uri.getHost() == null || uri.getPort() < 0) {
+                throw new IllegalArgumentException("--sub-urls must be " + scheme + "://host:port,... (the scheme of --url), not " + url);
+            }
+            InetSocketAddress address = new InetSocketAddress(uri.getHost(), uri.getPort());
+            if (address.getAddress() == null || !address.getAddress().isLoopbackAddress()) {
+                throw new IllegalArgumentException("--sub-urls must point to loopback addresses (127.0.0.0/8), not " + url);
+            }
+            addresses.add(address);
+        }
+        return addresses;
     }
 
     abstract String mode();
@@ -38,7 +66,7 @@ abstract class Scenario {
     abstract Result run() throws Exception;
 
     LoadClient newClient() {
-        return new LoadClient(target, threads, sourceAddresses);
+        return new LoadClient(target, threads, sourceAddresses, subscriberAddresses);
     }
 
     Result base() {

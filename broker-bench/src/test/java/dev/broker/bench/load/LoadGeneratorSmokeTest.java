@@ -1,6 +1,7 @@
 package dev.broker.bench.load;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.broker.server.BrokerServer;
@@ -71,6 +72,24 @@ class LoadGeneratorSmokeTest {
         assertTrue(result.number("deliveries_per_s") > 0);
         assertTrue(result.number("latency_p99_ms") >= result.number("latency_p50_ms"));
         assertTrue(result.number("server_cpu_s_per_M_deliveries") >= 0);
+    }
+
+    @Test
+    void fanoutSpreadsSubscribersOverSubUrlsAndWatchesAPeer() throws Exception {
+        // Two URLs of the same server stand for two edges of a cluster: every subscriber still gets every event.
+        String url = "http://127.0.0.1:" + server.port();
+        Result result = run("fanout", "subs", "4", "rate", "40", "duration", "0.5", "warmup", "0.25", "drain", "10",
+                "sub-urls", url + "," + url, "peer-pid", Long.toString(ProcessHandle.current().pid()));
+        assertEquals(4.0, result.number("subs_open"));
+        assertEquals(80.0, result.number("deliveries"));
+        assertEquals(1.0, result.number("delivered_frac"));
+        assertTrue(result.number("peer_cpu_s") >= 0);
+    }
+
+    @Test
+    void subUrlsMustBeLoopbackWithTheSchemeOfTheUrl() {
+        assertThrows(IllegalArgumentException.class, () -> run("fanout", "sub-urls", "http://10.0.0.1:8080"));
+        assertThrows(IllegalArgumentException.class, () -> run("fanout", "sub-urls", "https://127.0.0.1:8080"));
     }
 
     @Test
