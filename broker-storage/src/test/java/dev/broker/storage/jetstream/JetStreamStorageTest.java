@@ -162,7 +162,7 @@ class JetStreamStorageTest {
 
         StorageException refused = assertThrows(StorageException.class, () -> JetStreamStorage.open(nowhere));
 
-        assertTrue(refused.getMessage().startsWith("open: cannot connect to NATS at [nats://127.0.0.1:1]"),
+        assertTrue(refused.getMessage().startsWith("open: cannot connect to NATS at nats://127.0.0.1:1: "),
                 refused.getMessage());
     }
 
