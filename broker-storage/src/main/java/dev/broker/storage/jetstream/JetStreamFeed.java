@@ -2,6 +2,7 @@ package dev.broker.storage.jetstream;
 
 import dev.broker.storage.Event;
 import dev.broker.storage.EventFeed;
+import dev.broker.storage.FeedListeners;
 import dev.broker.storage.StorageException;
 import dev.broker.storage.StorageUnavailableException;
 import java.lang.System.Logger.Level;
@@ -31,7 +32,7 @@ final class JetStreamFeed implements EventFeed {
     /** How long {@link #caughtUp()} waits for the feed to deliver up to the sequence it read. */
     static final Duration CATCH_UP_TIMEOUT = Duration.ofSeconds(10);
 
-    private final Listeners<Event> listeners = new Listeners<>("event");
+    private final FeedListeners<Event> listeners = new FeedListeners<>("event");
     private final Supplier<CompletableFuture<Long>> lastSequence;
 
     private final Object lock = new Object();

@@ -1,5 +1,7 @@
 package dev.broker.storage.jetstream;
 
+import dev.broker.storage.FeedListeners;
+
 import dev.broker.storage.StorageException;
 import dev.broker.storage.User;
 import dev.broker.storage.UserFeed;
@@ -62,7 +64,7 @@ final class JetStreamUserStore implements UserStore {
     private final BlockingCalls calls;
     /** Sends a message-get request to the bucket stream's leader. */
     private final Function<byte[], CompletableFuture<Message>> leaderRequests;
-    private final Listeners<User> listeners = new Listeners<>("user change");
+    private final FeedListeners<User> listeners = new FeedListeners<>("user change");
     private final UserFeed feed = listeners::subscribe;
 
     JetStreamUserStore(KeyValue bucket, StreamContext bucketStream, String bucketName, ConsumerReads reader,

@@ -1,4 +1,4 @@
-package dev.broker.storage.jetstream;
+package dev.broker.storage;
 
 import java.lang.System.Logger.Level;
 import java.util.List;
@@ -7,17 +7,19 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
 /**
- * The listeners of one feed. {@link #publish} is called from one NATS dispatcher thread only, so listeners see items
- * in the order the stream holds them. Subscriptions are rare and publications constant, hence copy-on-write.
+ * The listeners of one feed, for a backend's {@link EventFeed} or {@link UserFeed}. A backend calls {@link #publish}
+ * from one thread only (its writer, or its one feed consumer), so listeners see items in the order they were stored
+ * without any locking here. Subscriptions are rare and publications constant, hence copy-on-write.
  */
-final class Listeners<T> {
+public class FeedListeners<T> {
 
-    private static final System.Logger LOG = System.getLogger(Listeners.class.getName());
+    private static final System.Logger LOG = System.getLogger(FeedListeners.class.getName());
 
     private final List<Subscription> subscriptions = new CopyOnWriteArrayList<>();
     private final String what;
 
-    Listeners(String what) {
+    /** @param what the feed's items, for the log line of a listener that fails ("event", "user change") */
+    public FeedListeners(String what) {
         this.what = what;
     }
 
@@ -35,14 +37,15 @@ final class Listeners<T> {
         }
     }
 
-    AutoCloseable subscribe(Consumer<T> listener) {
+    /** Registers a listener; closing the returned handle unregisters it. */
+    public AutoCloseable subscribe(Consumer<T> listener) {
         Subscription subscription = new Subscription(Objects.requireNonNull(listener, "listener"));
         subscriptions.add(subscription);
         return subscription;
     }
 
     /** Hands the item to every listener; a listener that throws is logged and does not affect the others. */
-    void publish(T item) {
+    public void publish(T item) {
         for (Subscription subscription : subscriptions) {
             try {
                 subscription.listener.accept(item);
