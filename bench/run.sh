@@ -21,6 +21,9 @@
 # pinned to it, since BoringSSL cannot be restricted to another TLS 1.3 suite), BROKER_TLS_GROUPS (X25519,P-256:
 # the TLS Broker's --tls_groups, the key exchange nginx with Debian's OpenSSL 3.0 agrees on with the same client),
 # BROKER_PQ_PORT (28445: a third Broker, on its default groups, for the pq-reconnect-10k scenario).
+# ASYNC_PROFILER (the path of async-profiler's libasyncProfiler.so: each Broker writes its collapsed stacks to
+# $WORK/<instance>-profile.collapsed) with ASYNC_PROFILER_OPTS (default event=cpu,interval=1ms; nativemem=0 profiles
+# native allocations instead).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -102,6 +105,8 @@ start_broker() { # [tls]: the --secure instance, with the run's certificate
     name=broker-pq; port=$BROKER_PQ_PORT; tls=(--secure --certs "$CERTS")
   fi
   [[ ${PROFILE:-0} == 1 ]] && jfr=("-XX:StartFlightRecording=filename=$WORK/$name.jfr,settings=profile")
+  # async-profiler sees native and kernel frames too (a TLS fan-out is mostly both): collapsed stacks per instance.
+  [[ -n ${ASYNC_PROFILER:-} ]] && jfr+=("-agentpath:$ASYNC_PROFILER=start,${ASYNC_PROFILER_OPTS:-event=cpu,interval=1ms},file=$WORK/$name-profile.collapsed")
   rm -rf "$WORK/$name-db"
   # The launcher (bin/broker) runs the jar; its JAVA_OPTS are the flags measured (the README's, by default).
   # The load generator spreads up to 15,000 connections over 16 source addresses (~940 each, more while a
