@@ -18,7 +18,12 @@
 # space-separated list of scenario labels to run), TARGETS ("broker nchan"; one of them to measure only that),
 # TLS (1: also the TLS and HTTP/2 scenarios), BROKER_TLS_PORT (28443), NCHAN_TLS_PORT (28444), TLS_CIPHER
 # (TLS_AES_128_GCM_SHA256: the suite BoringSSL, in Broker and in the load generator, always prefers; nginx is
-# pinned to it, since BoringSSL cannot be restricted to another TLS 1.3 suite).
+# pinned to it, since BoringSSL cannot be restricted to another TLS 1.3 suite), BROKER_TLS_GROUPS (X25519,P-256:
+# the TLS Broker's --tls_groups, the key exchange nginx with Debian's OpenSSL 3.0 agrees on with the same client),
+# BROKER_PQ_PORT (28445: a third Broker, on its default groups, for the pq-reconnect-10k scenario).
+# ASYNC_PROFILER (the path of async-profiler's libasyncProfiler.so: each Broker writes its collapsed stacks to
+# $WORK/<instance>-profile.collapsed) with ASYNC_PROFILER_OPTS (default event=cpu,interval=1ms; nativemem=0 profiles
+# native allocations instead).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -34,6 +39,8 @@ ONLY=${ONLY:-}
 TARGETS=${TARGETS:-broker nchan}
 TLS=${TLS:-1}
 BROKER_TLS_PORT=${BROKER_TLS_PORT:-28443}
+BROKER_TLS_GROUPS=${BROKER_TLS_GROUPS:-X25519,P-256}
+BROKER_PQ_PORT=${BROKER_PQ_PORT:-28445}
 NCHAN_TLS_PORT=${NCHAN_TLS_PORT:-28444}
 TLS_CIPHER=${TLS_CIPHER:-TLS_AES_128_GCM_SHA256}
 WORK=$(mktemp -d /tmp/broker-bench.XXXXXX)
@@ -89,10 +96,17 @@ wait_for_port() { # port pid what
 
 BROKER_PID=
 BROKER_TLS_PID=
+BROKER_PQ_PID=
 start_broker() { # [tls]: the --secure instance, with the run's certificate
   local name=broker port=$BROKER_PORT tls=() jfr=()
-  if [[ ${1:-} == tls ]]; then name=broker-tls; port=$BROKER_TLS_PORT; tls=(--secure --certs "$CERTS"); fi
+  if [[ ${1:-} == tls ]]; then
+    name=broker-tls; port=$BROKER_TLS_PORT; tls=(--secure --certs "$CERTS" --tls_groups "$BROKER_TLS_GROUPS")
+  elif [[ ${1:-} == pq ]]; then # TLS on BoringSSL's own groups: X25519MLKEM768 first
+    name=broker-pq; port=$BROKER_PQ_PORT; tls=(--secure --certs "$CERTS")
+  fi
   [[ ${PROFILE:-0} == 1 ]] && jfr=("-XX:StartFlightRecording=filename=$WORK/$name.jfr,settings=profile")
+  # async-profiler sees native and kernel frames too (a TLS fan-out is mostly both): collapsed stacks per instance.
+  [[ -n ${ASYNC_PROFILER:-} ]] && jfr+=("-agentpath:$ASYNC_PROFILER=start,${ASYNC_PROFILER_OPTS:-event=cpu,interval=1ms},file=$WORK/$name-profile.collapsed")
   rm -rf "$WORK/$name-db"
   # The launcher (bin/broker) runs the jar; its JAVA_OPTS are the flags measured (the README's, by default).
   # The load generator spreads up to 15,000 connections over 16 source addresses (~940 each, more while a
@@ -103,7 +117,11 @@ start_broker() { # [tls]: the --secure instance, with the run's certificate
   local pid=$!
   PIDS+=("$pid")
   wait_for_port "$port" "$pid" "$name"
-  if [[ $name == broker ]]; then BROKER_PID=$pid; else BROKER_TLS_PID=$pid; fi
+  case $name in
+    broker) BROKER_PID=$pid ;;
+    broker-tls) BROKER_TLS_PID=$pid ;;
+    *) BROKER_PQ_PID=$pid ;;
+  esac
   log "Broker ($name) pid $pid on 127.0.0.1:$port"
 }
 
@@ -154,7 +172,7 @@ make_certificate() { # a self-signed EC certificate for localhost and 127.0.0.1,
   echo "nginx: $(nginx -v 2>&1 | cut -d/ -f2), nchan $(dpkg-query -W -f='${Version}' libnginx-mod-nchan 2>/dev/null || echo '?'), $NCHAN_WORKERS workers"
   echo "open files limit: $(ulimit -n)"
   if [[ $TLS == 1 ]]; then
-    echo "tls: TLS 1.3, $TLS_CIPHER (nginx pinned; Broker and the client on BoringSSL's default order), $(openssl version)"
+    echo "tls: TLS 1.3, $TLS_CIPHER (nginx pinned; Broker and the client on BoringSSL's default order), $(openssl version); Broker --tls_groups $BROKER_TLS_GROUPS (pq-*: BoringSSL's default groups)"
   fi
 } | tee "$WORK/machine.txt" >&2
 
@@ -207,6 +225,7 @@ bench() { # label target mode flags...  (a label starting with tls- or h2- goes 
   local url pid tls=()
   case $target/$label in
     broker/tls-* | broker/h2-*) url=https://127.0.0.1:$BROKER_TLS_PORT; pid=$BROKER_TLS_PID ;;
+    broker/pq-*) url=https://127.0.0.1:$BROKER_PQ_PORT; pid=$BROKER_PQ_PID ;;
     nchan/tls-* | nchan/h2-*) url=https://127.0.0.1:$NCHAN_TLS_PORT; pid=$NGINX_TLS_PID ;;
     broker/*) url=http://127.0.0.1:$BROKER_PORT; pid=$BROKER_PID ;;
     *) url=http://127.0.0.1:$NCHAN_PORT; pid=$NGINX_PID ;;
@@ -257,6 +276,14 @@ tls_scenarios() { # the same scenarios over TLS (HTTP/1.1), then HTTP/2 streams 
   if [[ " $TARGETS " == *" broker "* ]]; then
     log "== h2-100x100"
     bench h2-100x100 broker fanout "${H2[@]}"
+    # The same storm against a Broker on its default groups, where the client's offer makes it X25519MLKEM768.
+    if [[ -z $ONLY || " $ONLY " == *" pq-reconnect-10k "* ]]; then
+      start_broker pq
+      log "== pq-reconnect-10k"
+      bench pq-warmup-fanout broker fanout "${WARM_F[@]}"
+      bench pq-reconnect-10k broker reconnect "${REC[@]}"
+      kill -TERM "$BROKER_PQ_PID"; wait "$BROKER_PQ_PID" 2>/dev/null || true
+    fi
   fi
 }
 if [[ $TLS == 1 ]]; then tls_scenarios; fi

@@ -86,6 +86,8 @@ public final class Report {
             new Row("tls-reconnect-10k", "snapshot_server_cpu_us_per_handshake", "TLS: {subs} subs reconnect (resumed + snapshot): server CPU per connection (µs)", null),
             new Row("tls-reconnect-10k", "snapshot_all_s", "TLS: {subs} subs reconnect, {names}-name snapshot: all served (s)",
                     new Goal("(T4) ≤ 3", (b, n) -> b <= 3)),
+            new Row("pq-reconnect-10k", "snapshot_server_cpu_us_per_handshake", "TLS, default groups (X25519MLKEM768): {subs} subs reconnect (resumed + snapshot): server CPU per connection (µs)", null),
+            new Row("pq-reconnect-10k", "snapshot_all_s", "TLS, default groups (X25519MLKEM768): {subs} subs reconnect, {names}-name snapshot: all served (s)", null),
             new Row("h2-100x100", "delivered_frac", "h2: {subs} streams, {h2_streams} per connection × {rate} ev/s: delivered",
                     new Goal("(T5) ≥ 0.999", (b, n) -> b >= 0.999)),
             new Row("h2-100x100", "latency_p99_ms", "h2: {subs} streams × {rate} ev/s: latency p99 (ms)", null),
@@ -104,6 +106,8 @@ public final class Report {
                     "server CPU per reconnect, resumed TLS over plain HTTP", 0),
             new Versus("tls-reconnect-10k", "reconnect-10k", "initial_server_cpu_us_per_conn",
                     "server CPU per first connect, full TLS handshake over plain HTTP", 0),
+            new Versus("pq-reconnect-10k", "tls-reconnect-10k", "snapshot_server_cpu_us_per_conn",
+                    "server CPU per resumed reconnect, X25519MLKEM768 over X25519", 0),
             new Versus("h2-100x100", "tls-fanout-10k-10", "server_cpu_s_per_M_deliveries",
                     "CPU per delivery at 10,000 × 10/s, HTTP/2 (100 streams a connection) over HTTP/1.1, both TLS", 1.2));
 

@@ -369,6 +369,29 @@ public final class Flag<T> {
                 .format(v -> v);
     }
 
+    /**
+     * A comma-separated list of names (ASCII letters, digits, '-' and '_'), in order; blanks between commas are
+     * ignored, and an empty list means unset.
+     */
+    static Builder<List<String>> nameList(String name, String metavar) {
+        return new Builder<List<String>>(name, metavar, text -> {
+            List<String> names = new ArrayList<>();
+            for (String part : text.split(",", -1)) {
+                if (!part.isBlank()) {
+                    names.add(part.strip());
+                }
+            }
+            return names.isEmpty() ? null : List.copyOf(names);
+        }, names -> {
+            for (String each : names) {
+                if (!each.chars().allMatch(ch -> ch < 128 && (Character.isLetterOrDigit(ch) || ch == '-' || ch == '_'))) {
+                    return "holds '" + each + "', which is not a name of ASCII letters, digits, '-' and '_'";
+                }
+            }
+            return null;
+        }).format(names -> String.join(",", names)).optional();
+    }
+
     /** A non-empty string taken as it is, never shown. */
     static Builder<String> secret(String name, String metavar) {
         return new Builder<String>(name, metavar, Flag::nonEmpty, v -> v.isEmpty() ? "is empty" : null)

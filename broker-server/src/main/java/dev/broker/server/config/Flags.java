@@ -70,6 +70,13 @@ public final class Flags {
                     .meaning("directory of TLS material: ACME account and certificates, or your own cert.pem +"
                             + " key.pem"));
 
+    public static final Flag<List<String>> TLS_GROUPS = declare(
+            Flag.nameList("tls_groups", "GROUPS")
+                    .meaning("key-exchange groups TLS may use, most preferred first (e.g. X25519,P-256); none means"
+                            + " the TLS library's own order, which with OpenSSL (BoringSSL) prefers the post-quantum"
+                            + " hybrid X25519MLKEM768 when a client offers it; names: X25519MLKEM768, X25519, P-256,"
+                            + " P-384, P-521"));
+
     public static final Flag<String> ACME_DIRECTORY = declare(
             Flag.url("acme_directory", "URL", LETS_ENCRYPT_DIRECTORY)
                     .defaultValue(LETS_ENCRYPT_DIRECTORY)

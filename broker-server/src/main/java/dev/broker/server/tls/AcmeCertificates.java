@@ -64,6 +64,7 @@ final class AcmeCertificates implements CertificateSource {
     static final Duration ORDER_TIMEOUT = Duration.ofMinutes(2);
 
     private final Path dir;
+    private final TlsContexts contexts;
     private final String domain;
     private final URI directory;
     private final SSLContext acmeTrust;
@@ -73,9 +74,10 @@ final class AcmeCertificates implements CertificateSource {
     private ScheduledFuture<?> next;
     private Duration retry = FIRST_RETRY;
 
-    private AcmeCertificates(Path dir, String domain, URI directory, SSLContext acmeTrust, AcmeChallenges challenges,
-                             ServerCertificate cached) {
+    private AcmeCertificates(Path dir, TlsContexts contexts, String domain, URI directory, SSLContext acmeTrust,
+                             AcmeChallenges challenges, ServerCertificate cached) {
         this.dir = dir;
+        this.contexts = contexts;
         this.domain = domain;
         this.directory = directory;
         this.acmeTrust = acmeTrust;
@@ -88,7 +90,8 @@ final class AcmeCertificates implements CertificateSource {
      *
      * @param trustFile PEM CA certificates for the ACME directory's HTTPS, or null for the JVM's trust store
      */
-    static AcmeCertificates open(Path dir, String domain, String directoryUrl, Path trustFile, AcmeChallenges challenges) {
+    static AcmeCertificates open(Path dir, TlsContexts contexts, String domain, String directoryUrl, Path trustFile,
+                                 AcmeChallenges challenges) {
         try {
             Files.createDirectories(dir);
             try {
@@ -109,16 +112,17 @@ final class AcmeCertificates implements CertificateSource {
         if (Security.getProvider(BouncyCastleProvider.PROVIDER_NAME) == null) {
             Security.addProvider(new BouncyCastleProvider());
         }
-        return new AcmeCertificates(dir, domain, URI.create(directoryUrl), trust, challenges, cached(dir, domain));
+        return new AcmeCertificates(dir, contexts, domain, URI.create(directoryUrl), trust, challenges,
+                cached(dir, contexts, domain));
     }
 
     /** The cached certificate, or null when there is none for the domain or it cannot be used. */
-    private static ServerCertificate cached(Path dir, String domain) {
+    private static ServerCertificate cached(Path dir, TlsContexts contexts, String domain) {
         if (!Files.exists(dir.resolve(TlsContexts.CERT_FILE))) {
             return null;
         }
         try {
-            ServerCertificate certificate = CertificateDirectory.load(dir);
+            ServerCertificate certificate = CertificateDirectory.load(dir, contexts);
             if (!certificate.covers(domain)) {
                 LOG.log(Level.WARNING, "TLS: the certificate in {0} does not name {1}; ordering a new one",
                         dir.toAbsolutePath(), domain);
@@ -243,7 +247,8 @@ final class AcmeCertificates implements CertificateSource {
                     + order.getError().map(problem -> ": " + problem).orElse(""));
         }
         List<X509Certificate> chain = order.getCertificate().getCertificateChain();
-        ServerCertificate fresh = ServerCertificate.of(chain, domainKey.getPrivate(), "the certificate issued for " + domain);
+        ServerCertificate fresh = ServerCertificate.of(chain, domainKey.getPrivate(), "the certificate issued for " + domain,
+                contexts);
         // Key first: a crash between the two writes leaves a pair that does not match, which start-up re-orders.
         PemFiles.writeKeyPair(dir.resolve(TlsContexts.KEY_FILE), domainKey);
         PemFiles.writeChain(dir.resolve(TlsContexts.CERT_FILE), chain);

@@ -29,34 +29,36 @@ final class CertificateDirectory implements CertificateSource {
     static final Duration POLL_INTERVAL = Duration.ofSeconds(2);
 
     private final Path dir;
+    private final TlsContexts contexts;
     private volatile ServerCertificate current;
     /** The state of the files the current certificate was loaded from. */
     private List<Object> loaded;
     /** The state seen at the last poll, so that a change is loaded only once it holds still. */
     private List<Object> lastSeen;
 
-    private CertificateDirectory(Path dir, ServerCertificate current, List<Object> loaded) {
+    private CertificateDirectory(Path dir, TlsContexts contexts, ServerCertificate current, List<Object> loaded) {
         this.dir = dir;
+        this.contexts = contexts;
         this.current = current;
         this.loaded = loaded;
         this.lastSeen = loaded;
     }
 
     /** Loads the directory at start-up; throws {@link IllegalStateException} naming what is wrong. */
-    static CertificateDirectory open(Path dir) {
+    static CertificateDirectory open(Path dir, TlsContexts contexts) {
         List<Object> state = state(dir);
-        ServerCertificate certificate = load(dir);
+        ServerCertificate certificate = load(dir, contexts);
         Instant now = Instant.now();
         if (!certificate.isValidAt(now)) {
             LOG.log(Level.WARNING, "TLS: the certificate in {0} is not valid now ({1}); clients will refuse it."
                     + " Replace {2} and {3}: they are reloaded without a restart",
                     dir.toAbsolutePath(), certificate.describe(), TlsContexts.CERT_FILE, TlsContexts.KEY_FILE);
         }
-        return new CertificateDirectory(dir, certificate, state);
+        return new CertificateDirectory(dir, contexts, certificate, state);
     }
 
     /** Reads and checks {@code cert.pem} and {@code key.pem} of {@code dir}. */
-    static ServerCertificate load(Path dir) {
+    static ServerCertificate load(Path dir, TlsContexts contexts) {
         Path cert = dir.resolve(TlsContexts.CERT_FILE);
         Path key = dir.resolve(TlsContexts.KEY_FILE);
         for (Path file : new Path[] {cert, key}) {
@@ -68,7 +70,7 @@ final class CertificateDirectory implements CertificateSource {
             }
         }
         return ServerCertificate.of(PemFiles.readChain(cert), PemFiles.readPrivateKey(key),
-                cert.toAbsolutePath() + " with " + key.toAbsolutePath());
+                cert.toAbsolutePath() + " with " + key.toAbsolutePath(), contexts);
     }
 
     @Override
@@ -94,7 +96,7 @@ final class CertificateDirectory implements CertificateSource {
             loaded = state;
             ServerCertificate next;
             try {
-                next = load(dir);
+                next = load(dir, contexts);
             } catch (IllegalStateException e) {
                 LOG.log(Level.ERROR, e.getMessage() + "; still serving " + current.describe());
                 return;

@@ -18,8 +18,9 @@ import java.util.Locale;
  */
 public record ServerCertificate(List<X509Certificate> chain, PrivateKey key, SslContext context) {
 
-    /** Checks the pair (the key must belong to the leaf) and builds its context. */
-    public static ServerCertificate of(List<X509Certificate> chain, PrivateKey key, String where) {
+    /** Checks the pair (the key must belong to the leaf) and builds its context with {@code contexts}' choices. */
+    public static ServerCertificate of(List<X509Certificate> chain, PrivateKey key, String where,
+                                       TlsContexts contexts) {
         if (chain.isEmpty()) {
             throw new IllegalStateException("TLS: " + where + ": no certificate");
         }
@@ -27,7 +28,7 @@ public record ServerCertificate(List<X509Certificate> chain, PrivateKey key, Ssl
             throw new IllegalStateException("TLS: " + where + ": the private key does not belong to the certificate"
                     + " (" + chain.get(0).getSubjectX500Principal().getName() + ")");
         }
-        return new ServerCertificate(List.copyOf(chain), key, TlsContexts.forServer(chain, key, where));
+        return new ServerCertificate(List.copyOf(chain), key, contexts.forServer(chain, key, where));
     }
 
     public X509Certificate leaf() {

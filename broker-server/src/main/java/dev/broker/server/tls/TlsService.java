@@ -7,6 +7,7 @@ import static dev.broker.server.config.Flags.CERTS;
 import static dev.broker.server.config.Flags.DOMAIN;
 import static dev.broker.server.config.Flags.HTTP_PORT;
 import static dev.broker.server.config.Flags.HTTP_PORT_OFF;
+import static dev.broker.server.config.Flags.TLS_GROUPS;
 
 import dev.broker.server.config.BrokerConfig;
 import io.netty.bootstrap.ServerBootstrap;
@@ -67,9 +68,11 @@ public final class TlsService implements AutoCloseable {
                     + " --http_port is -1; leave it at 80 (or forward port 80 to it)");
         }
         AcmeChallenges challenges = new AcmeChallenges();
+        TlsContexts contexts = config.get(TLS_GROUPS) == null ? TlsContexts.DEFAULTS
+                : new TlsContexts(config.get(TLS_GROUPS));
         CertificateSource source = config.get(DOMAIN) == null
-                ? CertificateDirectory.open(config.get(CERTS))
-                : AcmeCertificates.open(config.get(CERTS), config.get(DOMAIN), config.get(ACME_DIRECTORY),
+                ? CertificateDirectory.open(config.get(CERTS), contexts)
+                : AcmeCertificates.open(config.get(CERTS), contexts, config.get(DOMAIN), config.get(ACME_DIRECTORY),
                         config.get(ACME_TRUST), challenges);
         return new TlsService(config, source, challenges);
     }

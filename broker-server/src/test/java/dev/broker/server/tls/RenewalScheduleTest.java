@@ -15,7 +15,8 @@ class RenewalScheduleTest {
 
     private ServerCertificate expiringIn(Duration left, Instant now) {
         Issued leaf = pki.leaf(TestCertificates.ec(), now.minus(Duration.ofDays(1)), now.plus(left));
-        return ServerCertificate.of(List.of(leaf.certificate()), leaf.keys().getPrivate(), "test");
+        return ServerCertificate.of(List.of(leaf.certificate()), leaf.keys().getPrivate(), "test",
+                TlsContexts.DEFAULTS);
     }
 
     @Test
