@@ -11,6 +11,7 @@ import io.nats.client.api.AckPolicy;
 import io.nats.client.api.ConsumerConfiguration;
 import io.nats.client.api.ConsumerCreateRequest;
 import io.nats.client.api.ConsumerInfo;
+import io.nats.client.support.NatsJetStreamConstants;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,6 +32,8 @@ import java.util.function.Function;
  * limit), so it is a snapshot as of its start even while writes go on. A bounded read (a page) asks for explicit
  * acknowledgements with at most {@code limit} outstanding and gives none, so JetStream pushes no more than the page;
  * an unbounded one (a snapshot) takes everything pending, unacknowledged.
+ * A read also ends when the consumer, idle, reports having pushed exactly what arrived (its heartbeat), so a
+ * miscount at creation cannot stall it.
  * A read fails with {@link StorageUnavailableException} when JetStream does not answer, skips a message (a
  * consumer sequence gap: the dispatcher dropped some as a slow consumer), or does not finish within
  * {@link #READ_TIMEOUT}; at most {@link #MAX_READS} run at once, past that a read is refused as overload.
@@ -39,6 +42,8 @@ final class PushReads {
 
     static final int MAX_READS = 1024;
     static final Duration READ_TIMEOUT = Duration.ofSeconds(10);
+    /** How soon a consumer that has pushed everything says so (see {@code Read.idle}). */
+    static final Duration IDLE_HEARTBEAT = Duration.ofMillis(200);
     /** A consumer the delete request missed goes away by itself after this long. */
     private static final Duration INACTIVITY = Duration.ofSeconds(30);
 
@@ -86,7 +91,14 @@ final class PushReads {
         }
 
         synchronized void message(Message message) {
-            if (future.isDone() || !message.isJetStream()) {
+            if (future.isDone()) {
+                return;
+            }
+            if (message.isStatusMessage()) {
+                idle(message);
+                return;
+            }
+            if (!message.isJetStream()) {
                 return;
             }
             long sequence = message.metaData().consumerSequence();
@@ -107,6 +119,23 @@ final class PushReads {
                 expected = received;
             }
             finishIfDone();
+        }
+
+        /**
+         * An idle heartbeat says the consumer has nothing more to push. Once it has pushed exactly what arrived, the
+         * read is complete whatever the count at creation said: nats-server 2.9 can give a {@code num_pending} that
+         * counts more than it ever delivers, and the read would otherwise wait for its timeout. Waits for the
+         * creation's answer, so that the consumer is deleted by name.
+         */
+        private void idle(Message status) {
+            if (expected < 0 || !status.getStatus().isHeartbeat() || status.getHeaders() == null) {
+                return;
+            }
+            String lastConsumer = status.getHeaders().getFirst(NatsJetStreamConstants.LAST_CONSUMER_HDR);
+            if (lastConsumer != null && Long.parseLong(lastConsumer.strip()) == received) {
+                expected = received;
+                finishIfDone();
+            }
         }
 
         private void finishIfDone() {
@@ -169,6 +198,7 @@ final class PushReads {
                 .memStorage(true)
                 .numReplicas(1)
                 .inactiveThreshold(INACTIVITY)
+                .idleHeartbeat(IDLE_HEARTBEAT)
                 .build();
         read.future.whenComplete((done, failure) -> permits.release());
         CompletableFuture.delayedExecutor(READ_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).execute(() -> read.fail(
