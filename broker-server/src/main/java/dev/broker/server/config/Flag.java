@@ -333,15 +333,7 @@ public final class Flag<T> {
      * Blanks around the commas are ignored. Secret, as a URL may carry a user and password (nats://user:pw@host).
      */
     static Builder<List<String>> natsUrls(String name, String metavar) {
-        return new Builder<List<String>>(name, metavar, text -> {
-            List<String> urls = new ArrayList<>();
-            for (String part : text.split(",", -1)) {
-                if (!part.isBlank()) {
-                    urls.add(part.strip());
-                }
-            }
-            return urls.isEmpty() ? null : List.copyOf(urls);
-        }, urls -> {
+        return new Builder<List<String>>(name, metavar, Flag::commaList, urls -> {
             for (String url : urls) {
                 if (!isNatsUrl(url)) {
                     return "holds '" + withoutUserInfo(url) + "', which is not a URL such as nats://host:4222 or"
@@ -363,8 +355,7 @@ public final class Flag<T> {
 
     /** A name made of ASCII letters, digits, '-' and '_' only, 1 to {@code maxLength} characters. */
     static Builder<String> simpleName(String name, String metavar, int maxLength) {
-        return new Builder<String>(name, metavar, Flag::nonEmpty, v -> v.length() <= maxLength
-                && v.chars().allMatch(ch -> ch < 128 && (Character.isLetterOrDigit(ch) || ch == '-' || ch == '_'))
+        return new Builder<String>(name, metavar, Flag::nonEmpty, v -> v.length() <= maxLength && isSimpleName(v)
                 ? null : "is not 1 to " + maxLength + " characters of ASCII letters, digits, '-' and '_'")
                 .format(v -> v);
     }
@@ -374,22 +365,30 @@ public final class Flag<T> {
      * ignored, and an empty list means unset.
      */
     static Builder<List<String>> nameList(String name, String metavar) {
-        return new Builder<List<String>>(name, metavar, text -> {
-            List<String> names = new ArrayList<>();
-            for (String part : text.split(",", -1)) {
-                if (!part.isBlank()) {
-                    names.add(part.strip());
-                }
-            }
-            return names.isEmpty() ? null : List.copyOf(names);
-        }, names -> {
+        return new Builder<List<String>>(name, metavar, Flag::commaList, names -> {
             for (String each : names) {
-                if (!each.chars().allMatch(ch -> ch < 128 && (Character.isLetterOrDigit(ch) || ch == '-' || ch == '_'))) {
+                if (!isSimpleName(each)) {
                     return "holds '" + each + "', which is not a name of ASCII letters, digits, '-' and '_'";
                 }
             }
             return null;
         }).format(names -> String.join(",", names)).optional();
+    }
+
+    /** The non-blank parts of a comma-separated list, stripped; null (unset) when there are none. */
+    private static List<String> commaList(String text) {
+        List<String> parts = new ArrayList<>();
+        for (String part : text.split(",", -1)) {
+            if (!part.isBlank()) {
+                parts.add(part.strip());
+            }
+        }
+        return parts.isEmpty() ? null : List.copyOf(parts);
+    }
+
+    /** Only ASCII letters, digits, '-' and '_'. */
+    private static boolean isSimpleName(String text) {
+        return text.chars().allMatch(ch -> ch < 128 && (Character.isLetterOrDigit(ch) || ch == '-' || ch == '_'));
     }
 
     /** A non-empty string taken as it is, never shown. */
