@@ -31,9 +31,9 @@ import javax.net.ssl.TrustManagerFactory;
 /**
  * The load generator's TLS, for {@code https://} URLs: OpenSSL (BoringSSL, from netty-tcnative, as the server
  * uses), TLS 1.3 only, trusting the certificate in {@code --ca} (the bench's self-signed one), SNI with
- * {@code --sni} (default {@code localhost}). One client context for the whole run, and every connection names the
- * same peer host and port, so a reconnecting subscriber offers a session ticket from the context's session cache
- * and resumes instead of a full handshake, as a browser would. Counts handshakes and how many of them resumed.
+ * {@code --sni} (default {@code localhost}). Each simulated client keeps a session of its own, as a browser would:
+ * its first connection is a full handshake, and when it reconnects it offers the ticket of its previous connection
+ * and resumes. Counts handshakes and how many of them resumed.
  *
  * <p>Subscribers' connections offer {@code h2} in ALPN when {@code --h2-streams-per-conn} asks for HTTP/2, else
  * {@code http/1.1}; publishers' offer {@code http/1.1}.
@@ -117,12 +117,29 @@ final class ClientTls {
     }
 
     /**
-     * A handler for one new subscriber or publisher connection; counts its handshake and whether it resumed a
-     * session. Subscribers and publishers have contexts (and session caches) of their own, so that the first
-     * connection of every subscriber is a full handshake and only reconnects resume.
+     * A handler for a connection of simulated subscriber {@code client}: it resumes the session of that subscriber's
+     * previous connection, if any, and never another subscriber's.
      */
-    SslHandler newHandler(ByteBufAllocator alloc, boolean subscriber) {
-        SslHandler handler = (subscriber ? subscribers : publishers).newHandler(alloc, sni, port);
+    SslHandler newSubscriberHandler(ByteBufAllocator alloc, int client) {
+        return counted(subscribers.newHandler(alloc, sni, sessionKey(client)));
+    }
+
+    /** A handler for a publisher's connection; publishers share their context's one session. */
+    SslHandler newPublisherHandler(ByteBufAllocator alloc) {
+        return counted(publishers.newHandler(alloc, sni, port));
+    }
+
+    /**
+     * The "peer port" that keys {@code client}'s session. Netty's client session cache holds one session per peer
+     * host and port, and the port given to the engine serves only as that key (the socket is connected apart), so
+     * a port of its own per client gives each client a session cache of its own. Past 65,535 clients keys repeat,
+     * and some first connections may resume.
+     */
+    private static int sessionKey(int client) {
+        return 1 + Math.floorMod(client, 65_535);
+    }
+
+    private SslHandler counted(SslHandler handler) {
         // A storm of handshakes on two busy cores can take longer than Netty's 10 s default: give up only when the
         // subscriber itself would (its open timeout), so a slow server is measured as slow, not as failing.
         handler.setHandshakeTimeout(LoadClient.OPEN_TIMEOUT_SECONDS, TimeUnit.SECONDS);

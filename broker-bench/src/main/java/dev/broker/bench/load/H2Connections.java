@@ -63,7 +63,8 @@ final class H2Connections {
                 }
             }
             if (parent == null) {
-                parent = connect();
+                // The n-th connection resumes the session of the n-th before the last drop, as one client would.
+                parent = connect(parents.size());
                 parents.add(parent);
             }
             parent.streams++;
@@ -94,12 +95,12 @@ final class H2Connections {
         parent.streams--;
     }
 
-    private Parent connect() {
+    private Parent connect(int connection) {
         Parent parent = new Parent();
         ChannelInitializer<Channel> init = new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
-                SslHandler ssl = tls.newHandler(ch.alloc(), true);
+                SslHandler ssl = tls.newSubscriberHandler(ch.alloc(), connection);
                 ch.pipeline().addLast(ssl);
                 ch.pipeline().addLast(Http2FrameCodecBuilder.forClient()
                         .initialSettings(Http2Settings.defaultSettings().initialWindowSize(STREAM_WINDOW))

@@ -115,15 +115,19 @@ public final class LoadClient implements AutoCloseable {
         return bootstrap;
     }
 
-    /** {@code handler} behind TLS when the target is {@code https://}, else itself. */
-    ChannelHandler secured(ChannelHandler handler, boolean subscriber) {
+    /**
+     * {@code handler} behind TLS when the target is {@code https://}, else itself; {@code subscriber} is the
+     * simulated subscriber whose session it resumes, or -1 for a publisher.
+     */
+    ChannelHandler secured(ChannelHandler handler, int subscriber) {
         if (tls == null) {
             return handler;
         }
         return new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
-                ch.pipeline().addLast(tls.newHandler(ch.alloc(), subscriber), handler);
+                ch.pipeline().addLast(subscriber < 0 ? tls.newPublisherHandler(ch.alloc())
+                        : tls.newSubscriberHandler(ch.alloc(), subscriber), handler);
             }
         };
     }
@@ -145,7 +149,7 @@ public final class LoadClient implements AutoCloseable {
         }
         Promise<Channel> opened = ImmediateEventExecutor.INSTANCE.newPromise();
         InetSocketAddress server = subscriberAddresses.get(subscriber.index() % subscriberAddresses.size());
-        ChannelFuture connect = connect(bootstrap(subscriberLoops).handler(secured(handler, true)), server);
+        ChannelFuture connect = connect(bootstrap(subscriberLoops).handler(secured(handler, subscriber.index())), server);
         connect.addListener(f -> {
             if (f.isSuccess()) {
                 opened.trySuccess(connect.channel());

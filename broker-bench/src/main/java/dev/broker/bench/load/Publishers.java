@@ -96,7 +96,7 @@ final class Publishers {
             protected void initChannel(Channel ch) {
                 ch.pipeline().addLast(connection);
             }
-        }, false));
+        }, -1));
         client.connect(bootstrap).addListener(f -> {
             if (f.isSuccess()) {
                 loop.execute(() -> connections.add(connection));
