@@ -12,6 +12,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ByteProcessor;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Queue;
@@ -45,6 +46,7 @@ public final class StrictServerCodec extends CombinedChannelDuplexHandler<HttpRe
         private boolean atLineStart;
         private boolean lineEmpty;
         private boolean folded;
+        private final ByteProcessor headScanner = this::scanByte;
 
         FoldRejectingDecoder(HttpDecoderConfig config) {
             super(config);
@@ -85,35 +87,45 @@ public final class StrictServerCodec extends CombinedChannelDuplexHandler<HttpRe
             folded = false;
         }
 
-        /** Scans the unscanned head bytes, up to the blank line that ends the head. */
+        /**
+         * Scans the unscanned head bytes, up to the blank line that ends the head. Through {@code forEachByte}: one
+         * bounds and liveness check for the whole range rather than one per byte ({@code getByte}), which made this
+         * scan a few percent of the server's CPU on small requests.
+         */
         private void scanHead(ByteBuf in) {
-            int end = in.writerIndex();
-            for (int i = in.readerIndex() + scanned; i < end; i++) {
-                byte b = in.getByte(i);
-                scanned++;
-                if (!requestLineStarted) {
-                    // The decoder skips control characters and whitespace before the request line.
-                    requestLineStarted = b > ' ' && b != 0x7f;
-                    continue;
-                }
-                if (b == '\n') {
-                    if (afterRequestLine && lineEmpty) {
-                        inHead = false; // the head is over; what follows is a body or the next request
-                        return;
-                    }
-                    afterRequestLine = true;
-                    atLineStart = true;
-                    lineEmpty = true;
-                    continue;
-                }
-                if (atLineStart && afterRequestLine && (b == ' ' || b == '\t')) {
-                    folded = true;
-                }
-                atLineStart = false;
-                if (b != '\r') {
-                    lineEmpty = false;
-                }
+            int from = in.readerIndex() + scanned;
+            int length = in.writerIndex() - from;
+            if (length > 0) {
+                in.forEachByte(from, length, headScanner);
             }
+        }
+
+        /** Takes the next byte of the head; false once it is the blank line's end (the head is over). */
+        private boolean scanByte(byte b) {
+            scanned++;
+            if (!requestLineStarted) {
+                // The decoder skips control characters and whitespace before the request line.
+                requestLineStarted = b > ' ' && b != 0x7f;
+                return true;
+            }
+            if (b == '\n') {
+                if (afterRequestLine && lineEmpty) {
+                    inHead = false; // the head is over; what follows is a body or the next request
+                    return false;
+                }
+                afterRequestLine = true;
+                atLineStart = true;
+                lineEmpty = true;
+                return true;
+            }
+            if (atLineStart && afterRequestLine && (b == ' ' || b == '\t')) {
+                folded = true;
+            }
+            atLineStart = false;
+            if (b != '\r') {
+                lineEmpty = false;
+            }
+            return true;
         }
     }
 
