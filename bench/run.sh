@@ -273,6 +273,9 @@ tls_scenarios() { # the same scenarios over TLS (HTTP/1.1), then HTTP/2 streams 
   both tls-fanout-10k-10 fanout "${F2[@]}"
   both tls-inserts-64 inserts "${INS[@]}"
   both tls-reconnect-10k reconnect "${REC[@]}"
+  # The same storm with a client that sends only an X25519 key share, as curl or nginx's own clients do: a browser's
+  # client makes an ML-KEM key share for every connection, and on two shared cores that client's CPU slows the storm.
+  both tls-reconnect-10k-x25519 reconnect "${REC[@]}" --tls-groups X25519
   if [[ " $TARGETS " == *" broker "* ]]; then
     log "== h2-100x100"
     bench h2-100x100 broker fanout "${H2[@]}"

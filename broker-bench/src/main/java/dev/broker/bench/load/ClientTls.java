@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.OpenSslContextOption;
 import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -52,7 +53,7 @@ final class ClientTls {
     final LongAdder handshakes = new LongAdder();
     final LongAdder resumed = new LongAdder();
     final LongAdder failures = new LongAdder();
-    /** The protocol and cipher suite of the latest handshake, for the report. */
+    /** The protocol, cipher suite and key-exchange group of the latest handshake, for the report. */
     volatile String negotiated = "none";
 
     private ClientTls(SslContext subscribers, SslContext publishers, String sni, int port, int h2Streams, String ca) {
@@ -65,21 +66,23 @@ final class ClientTls {
     }
 
     /**
-     * @param ca      PEM file of the certificate to trust; null trusts any (the tool only talks to loopback)
-     * @param ciphers TLS 1.3 cipher suites to offer, or null for the provider's default
+     * @param ca        PEM file of the certificate to trust; null trusts any (the tool only talks to loopback)
+     * @param ciphers   TLS 1.3 cipher suites to offer, or null for the provider's default
+     * @param groups    key-exchange groups to offer, or null for the provider's default
+     * @param h2Streams subscriber streams per HTTP/2 connection, or 0 for HTTP/1.1
      */
-    /** @param h2Streams subscriber streams per HTTP/2 connection, or 0 for HTTP/1.1 */
-    static ClientTls create(String sni, int port, String ca, List<String> ciphers, int h2Streams) {
+    static ClientTls create(String sni, int port, String ca, List<String> ciphers, List<String> groups,
+                            int h2Streams) {
         if (!OpenSsl.isAvailable()) {
             throw new IllegalStateException("OpenSSL (netty-tcnative) does not load here: " + OpenSsl.unavailabilityCause());
         }
-        SslContext subscribers = context(ca, ciphers,
+        SslContext subscribers = context(ca, ciphers, groups,
                 h2Streams > 0 ? ApplicationProtocolNames.HTTP_2 : ApplicationProtocolNames.HTTP_1_1);
-        SslContext publishers = context(ca, ciphers, ApplicationProtocolNames.HTTP_1_1);
+        SslContext publishers = context(ca, ciphers, groups, ApplicationProtocolNames.HTTP_1_1);
         return new ClientTls(subscribers, publishers, sni, port, h2Streams, ca);
     }
 
-    private static SslContext context(String ca, List<String> ciphers, String protocol) {
+    private static SslContext context(String ca, List<String> ciphers, List<String> groups, String protocol) {
         try {
             SslContextBuilder builder = SslContextBuilder.forClient()
                     .sslProvider(SslProvider.OPENSSL)
@@ -94,6 +97,9 @@ final class ClientTls {
             if (ciphers != null) {
                 builder.ciphers(ciphers);
             }
+            if (groups != null) {
+                builder.option(OpenSslContextOption.GROUPS, groups.toArray(String[]::new));
+            }
             if (ca == null) {
                 builder.trustManager(InsecureTrustManagerFactory.INSTANCE).endpointIdentificationAlgorithm(null);
             } else {
@@ -107,8 +113,10 @@ final class ClientTls {
 
     static ClientTls of(Options options, int port, int h2Streams) {
         String ciphers = options.string("tls-ciphers", null);
+        String groups = options.string("tls-groups", null);
         return create(options.string("sni", "localhost"), port, options.string("ca", null),
-                ciphers == null ? null : List.of(ciphers.split(",")), h2Streams);
+                ciphers == null ? null : List.of(ciphers.split(",")),
+                groups == null ? null : List.of(groups.split(",")), h2Streams);
     }
 
     /** Subscriber streams per HTTP/2 connection; 0 when subscribers use HTTP/1.1 (one connection each). */
@@ -149,12 +157,26 @@ final class ClientTls {
                 return;
             }
             handshakes.increment();
-            negotiated = handler.engine().getSession().getProtocol() + "/" + handler.engine().getSession().getCipherSuite();
+            negotiated = handler.engine().getSession().getProtocol() + "/" + handler.engine().getSession().getCipherSuite()
+                    + "/" + group(handler.engine());
             if (reused(handler.engine())) {
                 resumed.increment();
             }
         });
         return handler;
+    }
+
+    private static String group(SSLEngine engine) {
+        if (engine instanceof ReferenceCountedOpenSslEngine openSsl) {
+            synchronized (openSsl) {
+                try {
+                    return SSL.getGroupName(openSsl.sslPointer());
+                } catch (Exception e) {
+                    return "unknown";
+                }
+            }
+        }
+        return "unknown";
     }
 
     private static boolean reused(SSLEngine engine) {

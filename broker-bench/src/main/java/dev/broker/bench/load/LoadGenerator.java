@@ -35,6 +35,8 @@ public final class LoadGenerator {
               --ca FILE                  PEM certificate to trust (the server's self-signed one); unset: trust any
               --sni NAME                 server name sent and verified (localhost)
               --tls-ciphers A,B          TLS 1.3 suites to offer (BoringSSL ignores this and offers its defaults)
+              --tls-groups A,B           key-exchange groups to offer (unset: BoringSSL's, which like browsers'
+                                         send an X25519MLKEM768 key share with every new connection)
               --h2-streams-per-conn N    subscribers as HTTP/2 streams, N per connection (0: HTTP/1.1, one each)
 
             fanout     --subs 100 --rate 10 --duration 10 --warmup 2 --size 100 --drain 10 --pub-conns 16 --pipeline 4

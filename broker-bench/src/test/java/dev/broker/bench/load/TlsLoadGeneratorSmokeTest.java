@@ -71,6 +71,8 @@ class TlsLoadGeneratorSmokeTest {
         assertEquals("https", result.get("scheme"));
         assertEquals("http/1.1", result.get("tls"));
         assertTrue(String.valueOf(result.get("tls_negotiated")).startsWith("TLSv1.3/"), "TLS 1.3 only");
+        assertTrue(String.valueOf(result.get("tls_negotiated")).endsWith("/X25519MLKEM768"),
+                "both sides on BoringSSL's defaults agree on the hybrid: " + result.get("tls_negotiated"));
         assertEquals(5.0, result.number("tls_handshakes"));
         assertEquals(100.0, result.number("deliveries"));
         assertEquals(1.0, result.number("delivered_frac"));
@@ -79,8 +81,9 @@ class TlsLoadGeneratorSmokeTest {
     @Test
     void fanoutOverHttp2SharesConnectionsBetweenStreams() throws Exception {
         Result result = run("fanout", "subs", "7", "h2-streams-per-conn", "3", "rate", "40", "duration", "0.5",
-                "warmup", "0.25", "drain", "10");
+                "warmup", "0.25", "drain", "10", "tls-groups", "X25519");
         assertEquals("h2", result.get("tls"));
+        assertTrue(String.valueOf(result.get("tls_negotiated")).endsWith("/X25519"), "--tls-groups is offered");
         assertEquals(3.0, result.number("tls_handshakes"), "7 streams, 3 to a connection: 3 connections");
         assertEquals(7.0, result.number("subs_open"));
         assertEquals(140.0, result.number("deliveries"));
