@@ -71,6 +71,14 @@ public final class RocksStorage implements Storage {
     /** Forces flushes of rarely written column families (users, meta) so that old WAL files can be deleted. */
     private static final long MAX_TOTAL_WAL_BYTES = 256L << 20;
     private static final int MAX_BACKGROUND_JOBS = 2;
+    /**
+     * Obsolete WAL files RocksDB keeps to write the next WALs over instead of creating new ones. Appending to a
+     * new file grows it, so every {@code fdatasync} of an acknowledged batch must also journal the file's new size;
+     * writing over a recycled file of full size leaves its metadata alone, and the sync writes only data (on ext4
+     * here, 5 KB write + {@code fdatasync}: ~115 µs over a written file against ~190 µs appending). A WAL becomes
+     * obsolete, and so recyclable, only once every column family with data in it is flushed: hence atomic flush.
+     */
+    static final int RECYCLED_WAL_FILES = 4;
     private static final int KEPT_INFO_LOG_FILES = 5;
     /**
      * Files RocksDB keeps open, table files included (it keeps 10 of them for its other files). RocksDB's default,
@@ -440,6 +448,11 @@ public final class RocksStorage implements Storage {
                 .setMaxBackgroundJobs(MAX_BACKGROUND_JOBS)
                 .setDbWriteBufferSize(TOTAL_WRITE_BUFFER_BYTES)
                 .setMaxTotalWalSize(MAX_TOTAL_WAL_BYTES)
+                .setRecycleLogFileNum(RECYCLED_WAL_FILES)
+                // Every batch also writes the id counter to the meta column family, whose memtable never fills: on
+                // its own it would keep every WAL alive until MAX_TOTAL_WAL_BYTES forces it out. Flushing all
+                // column families together frees each WAL at the events' next flush.
+                .setAtomicFlush(true)
                 .setMaxOpenFiles(MAX_OPEN_FILES)
                 .setKeepLogFileNum(KEPT_INFO_LOG_FILES);
         // Every write is acknowledged only once fsync'd; the WAL stays enabled (the default).
