@@ -6,6 +6,7 @@ import dev.broker.storage.jetstream.JetStreamSettings;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.HttpURLConnection;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
@@ -13,7 +14,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
 /**
@@ -37,6 +40,10 @@ public final class NatsServers implements AutoCloseable {
 
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(20);
+    /** The nodes' ports: 20000-31999, handed out in turn from a random start so that runs do not repeat them. */
+    private static final int FIRST_PORT = 20_000;
+    private static final int PORT_RANGE = 12_000;
+    private static final AtomicInteger nextPort = new AtomicInteger(ThreadLocalRandom.current().nextInt(PORT_RANGE));
 
     private final List<Node> nodes;
     private final Thread killOnExit = new Thread(this::killAll, "nats-servers-kill");
@@ -207,13 +214,22 @@ public final class NatsServers implements AutoCloseable {
         }
     }
 
+    /**
+     * A free port below the kernel's ephemeral range (32768 and up). A port the kernel picked from that range and
+     * this method closed again could be taken, before the node binds it or while a killed node is down, as the
+     * source port of any outgoing connection (the edges' and the tests' own): the node then fails to start.
+     */
     private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            socket.setReuseAddress(true);
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        for (int attempt = 0; attempt < PORT_RANGE; attempt++) {
+            int port = FIRST_PORT + Math.floorMod(nextPort.getAndIncrement(), PORT_RANGE);
+            try (ServerSocket socket = new ServerSocket()) {
+                socket.bind(new InetSocketAddress("127.0.0.1", port));
+                return port;
+            } catch (IOException inUse) {
+                // taken: try the next one
+            }
         }
+        throw new IllegalStateException("no free port in " + FIRST_PORT + "-" + (FIRST_PORT + PORT_RANGE - 1));
     }
 
     private static String binary() {
