@@ -43,6 +43,7 @@ final class ClientTls {
 
     /** Sessions the client keeps for resumption: one per simulated client at the largest scenario, with room. */
     private static final int SESSION_CACHE_SIZE = 65_536;
+    private static final String NOT_YET = "none";
 
     private final SslContext subscribers;
     private final SslContext publishers;
@@ -53,8 +54,11 @@ final class ClientTls {
     final LongAdder handshakes = new LongAdder();
     final LongAdder resumed = new LongAdder();
     final LongAdder failures = new LongAdder();
-    /** The protocol, cipher suite and key-exchange group of the latest handshake, for the report. */
-    volatile String negotiated = "none";
+    /**
+     * The protocol, cipher suite and key-exchange group of the first handshake, for the report: every connection
+     * makes the same offer, so one reading (a lock and a JNI call) stands for all of a storm's handshakes.
+     */
+    volatile String negotiated = NOT_YET;
 
     private ClientTls(SslContext subscribers, SslContext publishers, String sni, int port, int h2Streams, String ca) {
         this.subscribers = subscribers;
@@ -157,8 +161,10 @@ final class ClientTls {
                 return;
             }
             handshakes.increment();
-            negotiated = handler.engine().getSession().getProtocol() + "/" + handler.engine().getSession().getCipherSuite()
-                    + "/" + group(handler.engine());
+            if (negotiated == NOT_YET) {
+                negotiated = handler.engine().getSession().getProtocol() + "/"
+                        + handler.engine().getSession().getCipherSuite() + "/" + group(handler.engine());
+            }
             if (reused(handler.engine())) {
                 resumed.increment();
             }
