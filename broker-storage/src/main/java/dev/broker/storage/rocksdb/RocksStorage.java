@@ -74,8 +74,8 @@ public final class RocksStorage implements Storage {
     /**
      * Obsolete WAL files RocksDB keeps to write the next WALs over instead of creating new ones. Appending to a
      * new file grows it, so every {@code fdatasync} of an acknowledged batch must also journal the file's new size;
-     * writing over a recycled file of full size leaves its metadata alone, and the sync writes only data (on ext4
-     * here, 5 KB write + {@code fdatasync}: ~115 µs over a written file against ~190 µs appending). A WAL becomes
+     * writing over a recycled file of full size leaves its metadata alone, and the sync writes only data (measured on
+     * ext4, 5 KB write + {@code fdatasync}: ~115 µs over a written file against ~190 µs appending). A WAL becomes
      * obsolete, and so recyclable, only once every column family with data in it is flushed: hence atomic flush.
      */
     static final int RECYCLED_WAL_FILES = 4;
